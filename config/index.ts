@@ -1,0 +1,214 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import Joi from 'joi';
+import { MARKET_DEFAULTS } from './market';
+
+/** Adapter choice for an outside party: the built-in deterministic sandbox or the real HTTP client. */
+export type AdapterMode = 'sandbox' | 'http';
+
+/** The whole configuration, validated once and frozen. The only reader of process.env. */
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  queuePrefix: string;
+  lockTtlSeconds: number;
+  settlementDelaySeconds: number;
+  minInvestAmount: bigint;
+  investStepAmount: bigint;
+  investorLimitAmount: bigint;
+  superInvestorUserId: number;
+  gateway: { mode: AdapterMode; secret: string; sandboxDelayMs: number; sandboxUnknownMs: number };
+  partner: { mode: AdapterMode; secret: string };
+  kycMode: AdapterMode;
+  smsMode: AdapterMode;
+  admin: { user: string; password: string };
+  sms: { perMinutePerMobile: number; perDayPerMobile: number; perDayPerIp: number };
+  market: {
+    tradeCountLimit: number;
+    fenqiLimitMonths: number;
+    daoqiLimitDays: number;
+    holdDays: number;
+    durationDays: number;
+    feeRate: string;
+    minOrderAmount: bigint;
+    incrOrderAmount: bigint;
+    noteLifetimeHours: number;
+  };
+}
+
+const mode = Joi.string().valid('sandbox', 'http').default('sandbox');
+const idr = (def: number) => Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).default(def);
+const positive = (def: number) => Joi.number().integer().min(1).default(def);
+const nonNegative = (def: number) => Joi.number().integer().min(0).default(def);
+const devSecret = (name: string) =>
+  Joi.string()
+    .min(16)
+    .when('NODE_ENV', {
+      is: 'production',
+      then: Joi.required(),
+      otherwise: Joi.optional().default(`dev-${name}-secret-change-me`),
+    });
+
+/** Every variable the process reads, with its local default. `.env.example` documents each. */
+export const envSchema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
+  PORT: Joi.number().port().default(3000),
+  DATABASE_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .default('postgres://postgres@127.0.0.1:5432/p2p_dev'),
+  REDIS_URL: Joi.string()
+    .uri({ scheme: ['redis', 'rediss'] })
+    .default('redis://127.0.0.1:6379/0'),
+  LOG_LEVEL: Joi.string()
+    .valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')
+    .default('info'),
+  LOG_FORMAT: Joi.string()
+    .valid('json', 'pretty')
+    .default(Joi.ref('NODE_ENV', { adjust: (e: string) => (e === 'development' ? 'pretty' : 'json') })),
+  QUEUE_PREFIX: Joi.string()
+    .pattern(/^[a-z0-9_-]+$/i)
+    .default('p2p'),
+  LOCK_TTL_SECONDS: positive(1800),
+  SETTLEMENT_DELAY_SECONDS: positive(21600),
+  MIN_INVEST_AMOUNT: idr(100_000),
+  INVEST_STEP_AMOUNT: Joi.number().integer().min(1).default(100_000),
+  INVESTOR_LIMIT_AMOUNT: idr(2_000_000_000),
+  SUPER_INVESTOR_USER_ID: positive(1),
+  GATEWAY_MODE: mode,
+  GATEWAY_SECRET: devSecret('gateway'),
+  GATEWAY_SANDBOX_DELAY_MS: nonNegative(200),
+  GATEWAY_SANDBOX_UNKNOWN_MS: nonNegative(60_000),
+  PARTNER_MODE: mode,
+  PARTNER_SECRET: devSecret('partner'),
+  KYC_MODE: mode,
+  SMS_MODE: mode,
+  ADMIN_USER: Joi.string()
+    .pattern(/^[a-zA-Z0-9_.-]{3,64}$/)
+    .default('admin'),
+  ADMIN_PASSWORD: Joi.string()
+    .min(8)
+    .when('NODE_ENV', {
+      is: 'production',
+      then: Joi.required(),
+      otherwise: Joi.optional().default('admin-password'),
+    }),
+  SMS_PER_MINUTE_PER_MOBILE: positive(1),
+  SMS_PER_DAY_PER_MOBILE: positive(10),
+  SMS_PER_DAY_PER_IP: positive(10),
+  TRANSFER_TRADE_COUNT_LIMIT: positive(MARKET_DEFAULTS.tradeCountLimit),
+  TRANSFER_FENQI_LIMIT_MONTHS: nonNegative(MARKET_DEFAULTS.fenqiLimitMonths),
+  TRANSFER_DAOQI_LIMIT_DAYS: nonNegative(MARKET_DEFAULTS.daoqiLimitDays),
+  TRANSFER_HOLD_DAYS: nonNegative(MARKET_DEFAULTS.holdDays),
+  TRANSFER_DURATION_DAYS: nonNegative(MARKET_DEFAULTS.durationDays),
+  TRANSFER_FEE_RATE: Joi.string()
+    .pattern(/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/)
+    .default(MARKET_DEFAULTS.feeRate),
+  TRANSFER_MIN_ORDER_AMOUNT: idr(MARKET_DEFAULTS.minOrderAmount),
+  TRANSFER_INCR_ORDER_AMOUNT: Joi.number().integer().min(1).default(MARKET_DEFAULTS.incrOrderAmount),
+  TRANSFER_NOTE_LIFETIME_HOURS: positive(MARKET_DEFAULTS.noteLifetimeHours),
+})
+  .custom((env: Record<string, unknown>, helpers) => {
+    if (env.NODE_ENV !== 'production') return env;
+    for (const key of ['GATEWAY_MODE', 'PARTNER_MODE', 'KYC_MODE', 'SMS_MODE']) {
+      if (env[key] === 'sandbox') return helpers.error('any.sandboxInProduction', { label: key });
+    }
+    return env;
+  })
+  .messages({ 'any.sandboxInProduction': '{{#label}} must not be "sandbox" when NODE_ENV=production' })
+  .unknown(true);
+
+/** Raised for an invalid environment; names every offending variable. */
+export class ConfigError extends Error {
+  constructor(readonly variables: string[], message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment and builds the frozen configuration. Throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
+  // Empty strings mean "unset", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const { value: v, error } = envSchema.validate(cleaned, { abortEarly: false, convert: true });
+  if (error) {
+    const variables = [...new Set(error.details.map((d) => String(d.context?.label ?? d.path[0])))];
+    const lines = error.details.map((d) => `  ${d.context?.label ?? d.path[0]}: ${d.message}`);
+    throw new ConfigError(variables, `Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config: Config = {
+    nodeEnv: v.NODE_ENV,
+    port: v.PORT,
+    databaseUrl: v.DATABASE_URL,
+    redisUrl: v.REDIS_URL,
+    logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
+    queuePrefix: v.QUEUE_PREFIX,
+    lockTtlSeconds: v.LOCK_TTL_SECONDS,
+    settlementDelaySeconds: v.SETTLEMENT_DELAY_SECONDS,
+    minInvestAmount: BigInt(v.MIN_INVEST_AMOUNT),
+    investStepAmount: BigInt(v.INVEST_STEP_AMOUNT),
+    investorLimitAmount: BigInt(v.INVESTOR_LIMIT_AMOUNT),
+    superInvestorUserId: v.SUPER_INVESTOR_USER_ID,
+    gateway: {
+      mode: v.GATEWAY_MODE,
+      secret: v.GATEWAY_SECRET,
+      sandboxDelayMs: v.GATEWAY_SANDBOX_DELAY_MS,
+      sandboxUnknownMs: v.GATEWAY_SANDBOX_UNKNOWN_MS,
+    },
+    partner: { mode: v.PARTNER_MODE, secret: v.PARTNER_SECRET },
+    kycMode: v.KYC_MODE,
+    smsMode: v.SMS_MODE,
+    admin: { user: v.ADMIN_USER, password: v.ADMIN_PASSWORD },
+    sms: {
+      perMinutePerMobile: v.SMS_PER_MINUTE_PER_MOBILE,
+      perDayPerMobile: v.SMS_PER_DAY_PER_MOBILE,
+      perDayPerIp: v.SMS_PER_DAY_PER_IP,
+    },
+    market: {
+      tradeCountLimit: v.TRANSFER_TRADE_COUNT_LIMIT,
+      fenqiLimitMonths: v.TRANSFER_FENQI_LIMIT_MONTHS,
+      daoqiLimitDays: v.TRANSFER_DAOQI_LIMIT_DAYS,
+      holdDays: v.TRANSFER_HOLD_DAYS,
+      durationDays: v.TRANSFER_DURATION_DAYS,
+      feeRate: v.TRANSFER_FEE_RATE,
+      minOrderAmount: BigInt(v.TRANSFER_MIN_ORDER_AMOUNT),
+      incrOrderAmount: BigInt(v.TRANSFER_INCR_ORDER_AMOUNT),
+      noteLifetimeHours: v.TRANSFER_NOTE_LIFETIME_HOURS,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(o: T): Readonly<T> {
+  for (const value of Object.values(o)) {
+    if (value && typeof value === 'object') deepFreeze(value as object);
+  }
+  return Object.freeze(o);
+}
+
+let cached: Readonly<Config> | undefined;
+
+/**
+ * The process configuration: `.env` (if present, never overriding the real environment), then
+ * the environment. A bad value prints the variables at fault and exits with code 1.
+ */
+export function getConfig(): Readonly<Config> {
+  if (cached) return cached;
+  const envFile = path.resolve(__dirname, '..', '.env');
+  if (fs.existsSync(envFile)) dotenv.config({ path: envFile, quiet: true });
+  try {
+    cached = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  return cached;
+}

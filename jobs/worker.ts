@@ -1,0 +1,22 @@
+import { warnOnEvictionPolicy } from '../src/queues/redis-policy';
+import { onShutdown, openRuntime } from '../src/runtime';
+import { PROCESSORS } from './processors';
+import { assertRegistryComplete, startWorkers } from './worker-factory';
+
+/** Worker entry: every processor of the registry, one BullMQ Worker per queue. */
+async function main(): Promise<void> {
+  const rt = openRuntime('worker');
+  assertRegistryComplete(PROCESSORS);
+  await warnOnEvictionPolicy(rt.redis, rt.logger);
+  const pool = startWorkers(rt, PROCESSORS);
+  rt.logger.info({ queues: pool.workers.map((w) => w.name) }, 'worker started');
+  onShutdown(rt.logger, async () => {
+    await pool.close();
+    await rt.close();
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(`worker failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+import Koa from 'koa';
+import { HttpMethodEnum, koaBody } from 'koa-body';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize-typescript';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { KoaAdapter } from '@bull-board/koa';
+import type { Config } from '../config';
+import { adminBasicAuth } from './http/admin-auth';
+import type { ApiRouter, RouteSpec } from './http/api-router';
+import { errorHandler } from './http/error-handler';
+import { createMetrics } from './http/metrics';
+import { requestContext } from './http/request-id';
+import type { Logger } from './lib/logger';
+import { docsRoutes } from './modules/docs/docs.routes';
+import { healthRoutes } from './modules/health/health.routes';
+import { ApiRouter as Router } from './http/api-router';
+
+/** What the web app needs from the process: configuration and open connections. */
+export interface AppDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  sequelize: Sequelize;
+  /** A fail-fast client (no offline queue) for sessions, rate limits and readiness. */
+  redis: Redis;
+  queues: Map<string, Queue>;
+}
+
+/** Body limits: JSON only, small. */
+const BODY_LIMIT = '64kb';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require('../package.json').version;
+
+/** Every router of the API, in mounting order (the OpenAPI document is built from these). */
+export function buildRouters(deps: AppDeps, metrics: ReturnType<typeof createMetrics>): ApiRouter[] {
+  const routers: ApiRouter[] = [healthRoutes(deps)];
+  const metricsRouter = new Router().route(
+    {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics: HTTP, jobs (all workers), queue depths',
+      tags: ['health'],
+      auth: 'none',
+      responses: { 200: { description: 'Prometheus text format' } },
+    },
+    async (ctx) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+    },
+  );
+  routers.push(metricsRouter);
+  routers.push(docsRoutes(() => routers.flatMap((r) => r.specs).concat(BULL_BOARD_SPEC), VERSION));
+  return routers;
+}
+
+/** Bull Board is a mounted sub-app, not a router: documented here so that /openapi.json lists it. */
+const BULL_BOARD_SPEC: RouteSpec = {
+  method: 'get',
+  path: '/admin/queues',
+  summary: 'Bull Board (queues dashboard) for ops; admin token or HTTP Basic with the admin credentials',
+  tags: ['admin'],
+  auth: 'adminBasic',
+  responses: { 200: { description: 'HTML dashboard' }, 401: { description: 'no or wrong credentials' } },
+};
+
+/** The Koa application (no listen): error handling → body → routers → Bull Board. */
+export function createApp(deps: AppDeps): { app: Koa; routers: ApiRouter[] } {
+  const app = new Koa({ proxy: true });
+  const metrics = createMetrics({ redis: deps.redis, queues: deps.queues, prefix: deps.config.queuePrefix });
+  const routers = buildRouters(deps, metrics);
+
+  app.use(requestContext(deps.logger));
+  app.use(metrics.middleware);
+  app.use(errorHandler(deps.logger));
+  app.use(
+    koaBody({
+      json: true,
+      jsonLimit: BODY_LIMIT,
+      urlencoded: false,
+      text: false,
+      multipart: false,
+      jsonStrict: true,
+      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+      onError: (err: Error) => {
+        throw err;
+      },
+    }),
+  );
+
+  const board = new KoaAdapter();
+  createBullBoard({
+    queues: [...deps.queues.values()].map((q) => new BullMQAdapter(q)),
+    serverAdapter: board,
+  });
+  board.setBasePath('/admin/queues');
+  const guard = adminBasicAuth(deps.config.admin);
+  const boardMiddleware = board.registerPlugin();
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/admin/queues' || ctx.path.startsWith('/admin/queues/')) {
+      await guard(ctx, () => boardMiddleware(ctx, next));
+      return;
+    }
+    await next();
+  });
+
+  for (const r of routers) {
+    app.use(r.router.routes());
+    app.use(r.router.allowedMethods({ throw: true }));
+  }
+  return { app, routers };
+}

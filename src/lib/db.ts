@@ -1,0 +1,67 @@
+import 'reflect-metadata';
+import { Sequelize } from 'sequelize-typescript';
+import { QueryTypes, Transaction } from 'sequelize';
+import { ALL_MODELS } from '../models';
+
+export { Transaction };
+
+/** Options every service takes: the caller's transaction, always explicit (no CLS). */
+export interface TxOptions {
+  transaction: Transaction;
+}
+
+/** One Sequelize instance per process, with every model registered. */
+export function createSequelize(databaseUrl: string, opts: { poolMax?: number } = {}): Sequelize {
+  return new Sequelize(databaseUrl, {
+    dialect: 'postgres',
+    logging: false,
+    models: ALL_MODELS,
+    pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
+    define: { underscored: true, timestamps: true },
+  });
+}
+
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+function pgCode(err: unknown): string | undefined {
+  const e = err as { parent?: { code?: string }; original?: { code?: string }; code?: string };
+  return e?.parent?.code ?? e?.original?.code ?? e?.code;
+}
+
+/**
+ * Runs `fn` in one database transaction, committed when it resolves and rolled back when it
+ * throws. Retries the whole function on a serialization failure or deadlock (the work inside
+ * must therefore be database-only: no network calls, no queue.add). Work that must follow the
+ * commit goes in `transaction.afterCommit`.
+ */
+export async function withTransaction<T>(
+  sequelize: Sequelize,
+  fn: (transaction: Transaction) => Promise<T>,
+  opts: { isolationLevel?: Transaction.ISOLATION_LEVELS; retries?: number } = {},
+): Promise<T> {
+  const retries = opts.retries ?? 3;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sequelize.transaction(
+        { isolationLevel: opts.isolationLevel ?? Transaction.ISOLATION_LEVELS.READ_COMMITTED },
+        (t) => fn(t),
+      );
+    } catch (err) {
+      const code = pgCode(err);
+      if (attempt < retries && code && RETRYABLE_PG_CODES.has(code)) continue;
+      throw err;
+    }
+  }
+}
+
+/** Typed raw SELECT inside a transaction (bind parameters $1, $2 …). */
+export async function selectRows<T extends object>(
+  sequelize: Sequelize,
+  sql: string,
+  bind: unknown[],
+  opts: Partial<TxOptions> = {},
+): Promise<T[]> {
+  return sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, transaction: opts.transaction });
+}
+
+export { pgCode };

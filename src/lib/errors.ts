@@ -1,0 +1,61 @@
+/** The closed set of error codes, each with its HTTP status. Processors map the same codes. */
+export const ERROR_CODES = {
+  VALIDATION_ERROR: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHORIZED: 401,
+  INVALID_SIGNATURE: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  INVALID_STATE_TRANSITION: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INSUFFICIENT_BALANCE: 422,
+  LEDGER_UNBALANCED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+/** One of the closed set of error codes. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One field-level problem, as in the SPEC error shape. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/**
+ * The single error class. `operational` errors are expected outcomes (bad input, a rule that
+ * failed); others are bugs. `retryable` tells processors whether another attempt may succeed.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+    readonly options: { operational?: boolean; retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.status = ERROR_CODES[code];
+  }
+
+  get operational(): boolean {
+    return this.options.operational ?? this.status < 500;
+  }
+
+  get retryable(): boolean {
+    return this.options.retryable ?? this.status >= 500;
+  }
+
+  /** The SPEC's JSON error body. */
+  toBody(): { error: { code: ErrorCode; message: string; details: ErrorDetail[] } } {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

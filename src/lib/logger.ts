@@ -1,0 +1,53 @@
+import pino, { type Logger } from 'pino';
+import { maskCard, maskDigitRuns, maskIdCard, maskMobile } from './masking';
+
+export type { Logger };
+
+/** Keys whose values never reach a log line as they are. */
+const SECRET_KEYS = ['password', 'token', 'secret', 'authorization', 'cookie', 'smsCode', 'captchaText'];
+const PII_MASKERS: Record<string, (v: string) => string> = {
+  idCardNo: maskIdCard,
+  nik: maskIdCard,
+  cardNo: maskCard,
+  bankCardNo: maskCard,
+  mobile: maskMobile,
+};
+
+function paths(keys: string[]): string[] {
+  return keys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]);
+}
+
+/**
+ * Builds the process logger: JSON lines, secrets censored, ID/card numbers and mobiles masked
+ * wherever they appear in a logged object, digit runs masked in messages.
+ */
+export function createLogger(opts: { level: string; name: string; pretty?: boolean }): Logger {
+  return pino({
+    name: opts.name,
+    level: opts.level,
+    base: { pid: process.pid, proc: opts.name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        ...paths(SECRET_KEYS),
+        ...paths(Object.keys(PII_MASKERS)),
+        'req.headers["x-signature"]',
+      ],
+      censor: (value, path) => {
+        const key = path[path.length - 1];
+        const masker = PII_MASKERS[key];
+        if (masker && typeof value === 'string') return masker(value);
+        return '[redacted]';
+      },
+    },
+    hooks: {
+      logMethod(args, method) {
+        const masked = args.map((a) => (typeof a === 'string' ? maskDigitRuns(a) : a));
+        return method.apply(this, masked as Parameters<typeof method>);
+      },
+    },
+    ...(opts.pretty
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,proc' } } }
+      : {}),
+  });
+}

@@ -1,0 +1,61 @@
+import Joi from 'joi';
+import type { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize-typescript';
+import { ApiRouter } from '../../http/api-router';
+import { AppError } from '../../lib/errors';
+
+const TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref()),
+  ]);
+}
+
+const readySchema = Joi.object({
+  status: Joi.string().valid('ready'),
+  checks: Joi.object({ postgres: Joi.string().valid('up'), redis: Joi.string().valid('up') }),
+});
+
+/** GET /healthz (the process answers) and GET /readyz (PostgreSQL and Redis answer). */
+export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiRouter {
+  return new ApiRouter()
+    .route(
+      {
+        method: 'get',
+        path: '/healthz',
+        summary: 'Liveness: the process is up',
+        tags: ['health'],
+        auth: 'none',
+        responses: { 200: { description: 'up', schema: Joi.object({ status: Joi.string().valid('ok') }) } },
+      },
+      async (ctx) => {
+        ctx.body = { status: 'ok' };
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/readyz',
+        summary: 'Readiness: PostgreSQL and Redis are reachable; 503 names the one that is down',
+        tags: ['health'],
+        auth: 'none',
+        responses: { 200: { description: 'ready', schema: readySchema }, 503: { description: 'a dependency is down' } },
+      },
+      async (ctx) => {
+        const [pg, redis] = await Promise.allSettled([
+          withTimeout(deps.sequelize.query('SELECT 1'), 'postgres'),
+          withTimeout(deps.redis.ping(), 'redis'),
+        ]);
+        const down = [
+          ...(pg.status === 'rejected' ? [{ path: 'postgres', message: String((pg.reason as Error).message) }] : []),
+          ...(redis.status === 'rejected' ? [{ path: 'redis', message: String((redis.reason as Error).message) }] : []),
+        ];
+        if (down.length > 0) {
+          throw new AppError('SERVICE_UNAVAILABLE', `not ready: ${down.map((d) => d.path).join(', ')} down`, down);
+        }
+        ctx.body = { status: 'ready', checks: { postgres: 'up', redis: 'up' } };
+      },
+    );
+}

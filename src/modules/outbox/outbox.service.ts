@@ -1,0 +1,55 @@
+import Joi from 'joi';
+import { QueryTypes, type Transaction } from 'sequelize';
+import type { TxOptions } from '../../lib/db';
+import { JOBS, type JobName, type JobPayloads } from '../../queues/queues';
+import { OutboxMessage } from './outbox.model';
+
+/** Called after a commit that wrote outbox rows: a fast path to the relay (the sweeper is the safety net). */
+export type OutboxKick = (ids: string[]) => void;
+
+let kick: OutboxKick | undefined;
+
+/** Each process that writes outbox rows may register how to relay them right after commit. */
+export function setOutboxKick(fn: OutboxKick | undefined): void {
+  kick = fn;
+}
+
+const pendingByTx = new WeakMap<Transaction, string[]>();
+
+/**
+ * Records a job to start once the caller's transaction commits (the transactional outbox).
+ * The row and the state change commit or roll back together; the relay enqueues the row with
+ * job id `outbox-<id>`, so a crash anywhere after the commit still starts the work once.
+ * `runAt` delays the job (e.g. a lock expiry or a settlement deadline).
+ */
+export async function enqueueAfterCommit<K extends JobName>(
+  name: K,
+  payload: JobPayloads[K],
+  { transaction, runAt }: TxOptions & { runAt?: Date },
+): Promise<string> {
+  const def = JOBS[name];
+  Joi.assert(payload, def.payload);
+  const row = await OutboxMessage.create(
+    { queue: def.queue, jobName: name, payload, runAt: runAt ?? null },
+    { transaction },
+  );
+  const id = String(row.id);
+  let ids = pendingByTx.get(transaction);
+  if (!ids) {
+    ids = [];
+    pendingByTx.set(transaction, ids);
+    const batch = ids;
+    transaction.afterCommit(() => kick?.(batch));
+  }
+  ids.push(id);
+  return id;
+}
+
+/** Rows not yet handed to BullMQ (for the finance CLI and tests). */
+export async function countPendingOutbox(opts: Partial<TxOptions> = {}): Promise<number> {
+  const [row] = await OutboxMessage.sequelize!.query<{ n: string }>(
+    'SELECT COUNT(*)::text AS n FROM outbox WHERE dispatched_at IS NULL',
+    { type: QueryTypes.SELECT, transaction: opts.transaction },
+  );
+  return Number(row.n);
+}

@@ -1,0 +1,114 @@
+import type { Queue } from 'bullmq';
+import { QueryTypes } from 'sequelize';
+import type { Sequelize } from 'sequelize-typescript';
+import type { Logger } from '../lib/logger';
+import { withTransaction } from '../lib/db';
+import { JOBS, type JobName } from './queues';
+
+interface OutboxRow {
+  id: string;
+  queue: string;
+  job_name: string;
+  payload: object;
+  run_at: Date | null;
+}
+
+/** The BullMQ job id of an outbox row: re-adding it is a no-op while the job exists. */
+export const outboxJobId = (id: string | number) => `outbox-${id}`;
+
+/**
+ * Drains the outbox into BullMQ. Rows are claimed with FOR UPDATE SKIP LOCKED (several relays
+ * may run at once), added with the row id as job id, then marked dispatched in the same
+ * transaction. A crash after the add and before the mark leaves the row pending; the next pass
+ * adds it again and BullMQ keeps the one job (and every processor is idempotent anyway).
+ */
+export class OutboxRelay {
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly queues: Map<string, Queue>,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Relays up to `limit` pending rows (only `ids` when given). Returns how many were handed over. */
+  async relayPending(opts: { limit?: number; ids?: string[] } = {}): Promise<number> {
+    const limit = opts.limit ?? 200;
+    return withTransaction(this.sequelize, async (transaction) => {
+      const rows = await this.sequelize.query<OutboxRow>(
+        `SELECT id, queue, job_name, payload, run_at FROM outbox
+          WHERE dispatched_at IS NULL ${opts.ids ? 'AND id = ANY($2::bigint[])' : ''}
+          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        { bind: opts.ids ? [limit, opts.ids] : [limit], type: QueryTypes.SELECT, transaction },
+      );
+      if (rows.length === 0) return 0;
+      const done: string[] = [];
+      for (const [queueName, group] of groupBy(rows, (r) => r.queue)) {
+        const queue = this.queues.get(queueName);
+        if (!queue) {
+          await this.recordFailure(group, `queue ${queueName} is not open in this process`, transaction);
+          continue;
+        }
+        try {
+          await queue.addBulk(
+            group.map((r) => ({
+              name: r.job_name,
+              data: r.payload,
+              opts: {
+                ...JOBS[r.job_name as JobName]?.options,
+                jobId: outboxJobId(r.id),
+                delay: r.run_at ? Math.max(0, r.run_at.getTime() - this.now()) : undefined,
+              },
+            })),
+          );
+          done.push(...group.map((r) => r.id));
+        } catch (err) {
+          await this.recordFailure(group, (err as Error).message, transaction);
+        }
+      }
+      await this.markDispatched(done, transaction);
+      return done.length;
+    });
+  }
+
+  /** Relays everything pending, batch after batch. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.relayPending();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  /** Best-effort fast path right after a commit; the sweeper catches anything this misses. */
+  kick = (ids: string[]): void => {
+    this.relayPending({ ids }).catch((err: Error) => this.logger.warn({ err, ids }, 'outbox fast path failed; the sweeper will relay'));
+  };
+
+  async markDispatched(ids: string[], transaction: import('sequelize').Transaction): Promise<void> {
+    if (ids.length === 0) return;
+    await this.sequelize.query(
+      'UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])',
+      { bind: [ids], transaction },
+    );
+  }
+
+  private async recordFailure(rows: OutboxRow[], message: string, transaction: import('sequelize').Transaction) {
+    this.logger.error({ ids: rows.map((r) => r.id), message }, 'outbox relay could not enqueue');
+    await this.sequelize.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', {
+      bind: [rows.map((r) => r.id), message.slice(0, 1000)],
+      transaction,
+    });
+  }
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}

@@ -1,0 +1,83 @@
+import Joi from 'joi';
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+
+/** Every BullMQ queue of the system. One worker per queue per worker process. */
+export enum QueueName {
+  /** Housekeeping: outbox relay, ledger audit, and the sweepers of later areas. */
+  Maintenance = 'maintenance',
+}
+
+/** Every job name with its payload type. No secrets or raw PII in payloads: ids only. */
+export interface JobPayloads {
+  'outbox.relay': Record<string, never>;
+  'ledger.audit': Record<string, never>;
+}
+
+/** A job name of the registry. */
+export type JobName = keyof JobPayloads;
+
+/** Where a job runs and how its payload is checked before a processor sees it. */
+export interface JobDefinition<K extends JobName> {
+  queue: QueueName;
+  payload: Joi.ObjectSchema<JobPayloads[K]>;
+  options?: JobsOptions;
+}
+
+const empty = Joi.object({}).unknown(false);
+
+/** The job registry: name → queue, payload schema, options. The worker refuses to start on a gap. */
+export const JOBS: { [K in JobName]: JobDefinition<K> } = {
+  'outbox.relay': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
+  'ledger.audit': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
+};
+
+/**
+ * Defaults for every job: retried with exponential backoff (1 s, 2 s, 4 s … ≈ 8.5 min in all),
+ * completed jobs kept an hour (long enough for job-id de-duplication of relayed work), failed
+ * jobs kept a week for the finance CLI and Bull Board.
+ */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3_600, count: 100_000 },
+};
+
+/** A repeatable sweeper that the scheduler keeps registered. */
+export interface SweeperDefinition {
+  id: string;
+  job: JobName;
+  everyMs: number;
+}
+
+/** Every repeatable sweeper. */
+export const SWEEPERS: SweeperDefinition[] = [
+  { id: 'outbox-relay', job: 'outbox.relay', everyMs: 1_000 },
+  { id: 'ledger-audit', job: 'ledger.audit', everyMs: 15 * 60_000 },
+];
+
+/** Opens one producer Queue per queue name with the default job options. */
+export function createQueues(connection: ConnectionOptions | import('ioredis').Redis, prefix: string): Map<string, Queue> {
+  const queues = new Map<string, Queue>();
+  for (const name of Object.values(QueueName)) {
+    queues.set(name, new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }));
+  }
+  return queues;
+}
+
+/**
+ * Enqueues a job directly. Only for code that has written nothing to the database (otherwise
+ * use the outbox), and always with a deterministic job id so that a retry is one job.
+ */
+export async function enqueueDirect<K extends JobName>(
+  queues: Map<string, Queue>,
+  name: K,
+  payload: JobPayloads[K],
+  opts: { jobId: string; delayMs?: number },
+): Promise<void> {
+  const def = JOBS[name];
+  const queue = queues.get(def.queue);
+  if (!queue) throw new Error(`queue ${def.queue} is not open`);
+  Joi.assert(payload, def.payload);
+  await queue.add(name, payload, { ...def.options, jobId: opts.jobId, delay: opts.delayMs });
+}

@@ -1,0 +1,101 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Sequelize } from 'sequelize-typescript';
+import { getConfig, type Config } from '../config';
+import { createSequelize } from './lib/db';
+import { createLogger, type Logger } from './lib/logger';
+import { createRedis } from './lib/redis';
+import { setOutboxKick } from './modules/outbox/outbox.service';
+import { OutboxRelay } from './queues/outbox-relay';
+import { createQueues } from './queues/queues';
+
+/** The connections one process holds: opened once at start, closed once at shutdown. */
+export interface Runtime {
+  name: string;
+  config: Readonly<Config>;
+  logger: Logger;
+  sequelize: Sequelize;
+  /** Fail-fast client for sessions, rate limits, metrics and readiness. */
+  redis: Redis;
+  /** Producer connection shared by every Queue. */
+  producer: Redis;
+  queues: Map<string, Queue>;
+  relay: OutboxRelay;
+  close(): Promise<void>;
+}
+
+/** Opens config, logger, PostgreSQL, Redis and the queues for one process. */
+export function openRuntime(
+  name: string,
+  overrides: { config?: Readonly<Config>; logger?: Logger } = {},
+): Runtime {
+  const config = overrides.config ?? getConfig();
+  const logger =
+    overrides.logger ??
+    createLogger({ name, level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  const sequelize = createSequelize(config.databaseUrl);
+  const redis = createRedis(config.redisUrl, 'client');
+  const producer = createRedis(config.redisUrl, 'producer');
+  for (const [role, conn] of [
+    ['client', redis],
+    ['producer', producer],
+  ] as const) {
+    conn.on('error', (err: Error) => logger.warn({ err: err.message, role }, 'redis connection error'));
+  }
+  const queues = createQueues(producer, config.queuePrefix);
+  const relay = new OutboxRelay(sequelize, queues, logger);
+  setOutboxKick(relay.kick);
+  let closed = false;
+  return {
+    name,
+    config,
+    logger,
+    sequelize,
+    redis,
+    producer,
+    queues,
+    relay,
+    async close() {
+      if (closed) return;
+      closed = true;
+      setOutboxKick(undefined);
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      await sequelize.close();
+      await Promise.allSettled([redis.quit(), producer.quit()]);
+    },
+  };
+}
+
+/**
+ * Runs `stop` once on SIGINT or SIGTERM, then exits 0 (1 if stopping failed or took longer
+ * than `timeoutMs`). A second signal forces the exit.
+ */
+export function onShutdown(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs }, 'shutdown timed out');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    stop().then(
+      () => {
+        logger.info('stopped cleanly');
+        logger.flush?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

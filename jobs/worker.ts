@@ -1,3 +1,4 @@
+import { waitReady } from '../src/lib/redis';
 import { warnOnEvictionPolicy } from '../src/queues/redis-policy';
 import { onShutdown, openRuntime } from '../src/runtime';
 import { PROCESSORS } from './processors';
@@ -7,6 +8,7 @@ import { assertRegistryComplete, startWorkers } from './worker-factory';
 async function main(): Promise<void> {
   const rt = openRuntime('worker');
   assertRegistryComplete(PROCESSORS);
+  await waitReady(rt.redis);
   await warnOnEvictionPolicy(rt.redis, rt.logger);
   const pool = startWorkers(rt, PROCESSORS);
   rt.logger.info({ queues: pool.workers.map((w) => w.name) }, 'worker started');

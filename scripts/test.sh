@@ -15,4 +15,5 @@ npx prettier --check . --log-level warn
 echo "› typecheck"
 npx tsc -p .
 echo "› mocha"
+if [ $# -eq 0 ]; then set -- test/unit test/integration; fi
 npx mocha "$@"

@@ -27,13 +27,14 @@ export interface Runtime {
 /** Opens config, logger, PostgreSQL, Redis and the queues for one process. */
 export function openRuntime(
   name: string,
-  overrides: { config?: Readonly<Config>; logger?: Logger } = {},
+  overrides: { config?: Readonly<Config>; logger?: Logger; sequelize?: Sequelize } = {},
 ): Runtime {
   const config = overrides.config ?? getConfig();
   const logger =
     overrides.logger ??
     createLogger({ name, level: config.logLevel, pretty: config.logFormat === 'pretty' });
-  const sequelize = createSequelize(config.databaseUrl);
+  const ownsSequelize = !overrides.sequelize;
+  const sequelize = overrides.sequelize ?? createSequelize(config.databaseUrl);
   const redis = createRedis(config.redisUrl, 'client');
   const producer = createRedis(config.redisUrl, 'producer');
   for (const [role, conn] of [
@@ -60,7 +61,7 @@ export function openRuntime(
       closed = true;
       setOutboxKick(undefined);
       await Promise.allSettled([...queues.values()].map((q) => q.close()));
-      await sequelize.close();
+      if (ownsSequelize) await sequelize.close();
       await Promise.allSettled([redis.quit(), producer.quit()]);
     },
   };

@@ -103,7 +103,9 @@ export function createMetrics(deps: { redis: Redis; queues: Map<string, Queue>; 
     try {
       await next();
     } finally {
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.path.startsWith('/admin/queues') ? '/admin/queues' : 'unmatched');
+      const route = ctx.path.startsWith('/admin/queues')
+        ? '/admin/queues'
+        : ((ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched');
       end({ method: ctx.method, route: String(route) });
       httpRequests.inc({ method: ctx.method, route: String(route), status: String(ctx.status) });
     }

@@ -21,8 +21,11 @@ function paths(keys: string[]): string[] {
  * Builds the process logger: JSON lines, secrets censored, ID/card numbers and mobiles masked
  * wherever they appear in a logged object, digit runs masked in messages.
  */
-export function createLogger(opts: { level: string; name: string; pretty?: boolean }): Logger {
-  return pino({
+export function createLogger(
+  opts: { level: string; name: string; pretty?: boolean },
+  destination?: pino.DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
     name: opts.name,
     level: opts.level,
     base: { pid: process.pid, proc: opts.name },
@@ -47,7 +50,8 @@ export function createLogger(opts: { level: string; name: string; pretty?: boole
       },
     },
     ...(opts.pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,proc' } } }
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,proc' } } }
       : {}),
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Sequelize } from 'sequelize-typescript';
+import { getConfig, type Config } from '../../config';
+import { createApp } from '../../src/app';
+import { createSequelize } from '../../src/lib/db';
+import { createLogger, type Logger } from '../../src/lib/logger';
+import { openRuntime, type Runtime } from '../../src/runtime';
+
+let sequelize: Sequelize | undefined;
+const runtimes: Runtime[] = [];
+
+/** The one Sequelize instance of the test process (models bind to a single instance). */
+export function testDb(): Sequelize {
+  sequelize ??= createSequelize(getConfig().databaseUrl, { poolMax: 20 });
+  return sequelize;
+}
+
+export const silentLogger: Logger = createLogger({ name: 'test', level: 'silent' });
+
+/**
+ * A runtime for one test file: the shared database, its own Redis connections and its own
+ * queue prefix, so that files never see each other's jobs.
+ */
+export function testRuntime(file: string, overrides: Partial<Config> = {}): Runtime {
+  const base = getConfig();
+  const config = Object.freeze({ ...base, queuePrefix: `t-${file}-${randomUUID().slice(0, 8)}`, ...overrides });
+  const rt = openRuntime(`test-${file}`, { config, logger: silentLogger, sequelize: testDb() });
+  runtimes.push(rt);
+  return rt;
+}
+
+/** Starts the Koa app of a runtime on a free port; returns its base URL and a closer. */
+export async function startApp(rt: Runtime): Promise<{ url: string; close: () => Promise<void> }> {
+  const { app } = createApp(rt);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Closes every runtime and the shared database (root afterAll hook). */
+export async function closeShared(): Promise<void> {
+  for (const rt of runtimes.splice(0)) {
+    for (const q of rt.queues.values()) await q.obliterate({ force: true }).catch(() => undefined);
+    await rt.close();
+  }
+  await sequelize?.close();
+  sequelize = undefined;
+}
+
+/** A new investor user id (the ledger's investor accounts reference users). */
+export async function createInvestor(): Promise<string> {
+  const [rows] = (await testDb().query(`INSERT INTO users (role) VALUES ('investor') RETURNING id`)) as [{ id: string }[], unknown];
+  return String(rows[0].id);
+}

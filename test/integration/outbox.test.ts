@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { withTransaction } from '../../src/lib/db';
+import { enqueueAfterCommit, setOutboxKick } from '../../src/modules/outbox/outbox.service';
+import { outboxJobId } from '../../src/queues/outbox-relay';
+import { QueueName } from '../../src/queues/queues';
+import { PROCESSORS } from '../../jobs/processors';
+import { startWorkers } from '../../jobs/worker-factory';
+import { testDb, testRuntime } from '../helpers/context';
+
+const rt = testRuntime('outbox');
+const queue = () => rt.queues.get(QueueName.Maintenance)!;
+
+async function outboxRow(id: string) {
+  const [rows] = (await testDb().query('SELECT dispatched_at, attempts FROM outbox WHERE id = $1', { bind: [id] })) as [
+    { dispatched_at: Date | null; attempts: number }[],
+    unknown,
+  ];
+  return rows[0];
+}
+
+async function until(fn: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Commits an outbox row for a job, with no fast path: as if the process died right after COMMIT. */
+async function commitRow(runAt?: Date): Promise<string> {
+  setOutboxKick(undefined);
+  return withTransaction(testDb(), (transaction) => enqueueAfterCommit('ledger.audit', {}, { transaction, runAt }));
+}
+
+describe('transactional outbox and relay', () => {
+  afterEach(async () => {
+    sinon.restore();
+    await rt.relay.drain();
+    await queue().obliterate({ force: true });
+  });
+
+  it('when the writing transaction rolls back, then neither the row nor a job exists', async () => {
+    let id = '';
+    await withTransaction(testDb(), async (transaction) => {
+      id = await enqueueAfterCommit('ledger.audit', {}, { transaction });
+      throw new Error('rollback');
+    }).catch(() => undefined);
+    expect(await outboxRow(id)).to.equal(undefined);
+    await rt.relay.drain();
+    expect(await queue().getJob(outboxJobId(id))).to.equal(undefined);
+  });
+
+  it('when the process dies between COMMIT and enqueue, then the relay sweep enqueues the job once', async () => {
+    const id = await commitRow();
+    expect((await outboxRow(id)).dispatched_at).to.equal(null);
+    expect(await queue().getJob(outboxJobId(id))).to.equal(undefined);
+    await rt.relay.drain();
+    expect(await queue().getJob(outboxJobId(id))).to.not.equal(undefined);
+    expect((await outboxRow(id)).dispatched_at).to.be.instanceOf(Date);
+  });
+
+  it('when the relay dies between enqueue and marking the row, then the next pass leaves exactly one job', async () => {
+    const id = await commitRow();
+    const mark = sinon.stub(rt.relay, 'markDispatched').rejects(new Error('crash before mark'));
+    let crashed = false;
+    await rt.relay.relayPending().catch(() => (crashed = true));
+    expect(crashed).to.equal(true);
+    expect((await outboxRow(id)).dispatched_at).to.equal(null);
+    expect(await queue().getJob(outboxJobId(id))).to.not.equal(undefined);
+    mark.restore();
+    await rt.relay.drain();
+    expect((await outboxRow(id)).dispatched_at).to.be.instanceOf(Date);
+    const jobs = await queue().getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
+    expect(jobs.filter((j) => j.id === outboxJobId(id))).to.have.length(1);
+  });
+
+  it('when a relayed job has already run and the relay repeats, then the work runs once', async () => {
+    let runs = 0;
+    const pool = startWorkers(rt, {
+      ...PROCESSORS,
+      'ledger.audit': async () => {
+        runs += 1;
+      },
+    });
+    try {
+      const id = await commitRow();
+      const mark = sinon.stub(rt.relay, 'markDispatched').rejects(new Error('crash before mark'));
+      await rt.relay.relayPending().catch(() => undefined);
+      await until(async () => (await queue().getJob(outboxJobId(id)))?.finishedOn !== undefined);
+      mark.restore();
+      await rt.relay.drain();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(runs).to.equal(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('when the writer has a fast path registered, then the job is enqueued right after COMMIT without a sweep', async () => {
+    setOutboxKick(rt.relay.kick);
+    const id = await withTransaction(testDb(), (transaction) => enqueueAfterCommit('ledger.audit', {}, { transaction }));
+    await until(async () => (await queue().getJob(outboxJobId(id))) !== undefined, 2_000);
+    await until(async () => (await outboxRow(id)).dispatched_at !== null, 2_000);
+  });
+
+  it('when a row has runAt in the future, then its job is delayed until then', async () => {
+    const id = await commitRow(new Date(Date.now() + 60_000));
+    await rt.relay.drain();
+    const job = await queue().getJob(outboxJobId(id));
+    expect(await job!.getState()).to.equal('delayed');
+    expect(job!.opts.delay).to.be.within(55_000, 60_000);
+  });
+
+  it('when the payload does not match the job schema, then nothing is written', async () => {
+    let rejected = false;
+    await withTransaction(testDb(), (transaction) =>
+      enqueueAfterCommit('ledger.audit', { secret: 'x' } as never, { transaction }),
+    ).catch(() => (rejected = true));
+    expect(rejected).to.equal(true);
+  });
+});

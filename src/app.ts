@@ -66,10 +66,10 @@ const BULL_BOARD_SPEC: RouteSpec = {
 };
 
 /** The Koa application (no listen): error handling → body → routers → Bull Board. */
-export function createApp(deps: AppDeps): { app: Koa; routers: ApiRouter[] } {
+export function createApp(deps: AppDeps, opts: { extraRouters?: ApiRouter[] } = {}): { app: Koa; routers: ApiRouter[] } {
   const app = new Koa({ proxy: true });
   const metrics = createMetrics({ redis: deps.redis, queues: deps.queues, prefix: deps.config.queuePrefix });
-  const routers = buildRouters(deps, metrics);
+  const routers = [...buildRouters(deps, metrics), ...(opts.extraRouters ?? [])];
 
   app.use(requestContext(deps.logger));
   app.use(metrics.middleware);

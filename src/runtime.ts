@@ -44,6 +44,7 @@ export function openRuntime(
     conn.on('error', (err: Error) => logger.warn({ err: err.message, role }, 'redis connection error'));
   }
   const queues = createQueues(producer, config.queuePrefix);
+  for (const q of queues.values()) q.on('error', (err: Error) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   const relay = new OutboxRelay(sequelize, queues, logger);
   setOutboxKick(relay.kick);
   let closed = false;
@@ -60,11 +61,19 @@ export function openRuntime(
       if (closed) return;
       closed = true;
       setOutboxKick(undefined);
-      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      // Bounded: a Redis that is down must not keep the process from exiting.
+      await within(5_000, Promise.allSettled([...queues.values()].map((q) => q.close())));
       if (ownsSequelize) await sequelize.close();
-      await Promise.allSettled([redis.quit(), producer.quit()]);
+      for (const conn of [redis, producer]) {
+        if (conn.status === 'ready') await within(2_000, conn.quit().catch(() => undefined));
+        conn.disconnect();
+      }
     },
   };
+}
+
+function within(ms: number, p: Promise<unknown>): Promise<unknown> {
+  return Promise.race([p, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { Sequelize } from 'sequelize-typescript';
 import { getConfig, type Config } from '../../config';
 import { createApp } from '../../src/app';
+import type { ApiRouter } from '../../src/http/api-router';
 import { createSequelize } from '../../src/lib/db';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { openRuntime, type Runtime } from '../../src/runtime';
@@ -32,14 +33,18 @@ export function testRuntime(file: string, overrides: Partial<Config> = {}): Runt
 }
 
 /** Starts the Koa app of a runtime on a free port; returns its base URL and a closer. */
-export async function startApp(rt: Runtime): Promise<{ url: string; close: () => Promise<void> }> {
-  const { app } = createApp(rt);
+export async function startApp(
+  rt: Runtime,
+  extraRouters: ApiRouter[] = [],
+): Promise<{ url: string; routers: ApiRouter[]; close: () => Promise<void> }> {
+  const { app, routers } = createApp(rt, { extraRouters });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    routers,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -51,7 +56,9 @@ export async function startApp(rt: Runtime): Promise<{ url: string; close: () =>
 /** Closes every runtime and the shared database (root afterAll hook). */
 export async function closeShared(): Promise<void> {
   for (const rt of runtimes.splice(0)) {
-    for (const q of rt.queues.values()) await q.obliterate({ force: true }).catch(() => undefined);
+    if (rt.producer.status === 'ready') {
+      for (const q of rt.queues.values()) await q.obliterate({ force: true }).catch(() => undefined);
+    }
     await rt.close();
   }
   await sequelize?.close();

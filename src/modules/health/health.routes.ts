@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize-typescript';
 import { ApiRouter } from '../../http/api-router';
 import { AppError } from '../../lib/errors';
+import { waitReady } from '../../lib/redis';
 
 const TIMEOUT_MS = 2_000;
 
@@ -46,7 +47,10 @@ export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiR
       async (ctx) => {
         const [pg, redis] = await Promise.allSettled([
           withTimeout(deps.sequelize.query('SELECT 1'), 'postgres'),
-          withTimeout(deps.redis.ping(), 'redis'),
+          withTimeout(
+            waitReady(deps.redis, TIMEOUT_MS).then(() => deps.redis.ping()),
+            'redis',
+          ),
         ]);
         const down = [
           ...(pg.status === 'rejected' ? [{ path: 'postgres', message: String((pg.reason as Error).message) }] : []),

@@ -37,6 +37,9 @@ export function validate(schemas: RequestSchemas): Middleware {
   return async (ctx, next) => {
     if (schemas.params) ctx.state.params = check(schemas.params, ctx.params, 'params');
     if (schemas.query) ctx.state.query = check(schemas.query, ctx.query, 'query');
+    if (ctx.request.length && !ctx.is('json')) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send JSON (Content-Type: application/json)');
+    }
     if (schemas.body) ctx.state.body = check(schemas.body, (ctx.request as { body?: unknown }).body, 'body');
     else if (hasBody(ctx.request as { body?: unknown })) {
       throw new AppError('VALIDATION_ERROR', 'this route takes no body', [{ path: 'body', message: 'not allowed' }]);

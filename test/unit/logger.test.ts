@@ -1,0 +1,44 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import { createLogger } from '../../src/lib/logger';
+import { maskCard, maskIdCard, maskMobile, maskName } from '../../src/lib/masking';
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ name: 'test', level: 'info' }, stream) };
+}
+
+describe('logging and masking', () => {
+  it('when PII and secrets are logged, then only masked or redacted forms reach the output', () => {
+    const { lines, logger } = capture();
+    logger.info(
+      {
+        password: 'hunter2-secret',
+        headers: { authorization: 'Bearer abcdef0123456789' },
+        user: { idCardNo: '3175066301950004', mobile: '081234565678', cardNo: '4556330000001234' },
+        body: { bankCardNo: '5241690000009999' },
+      },
+      'card 4556330000001234 for NIK 3175066301950004',
+    );
+    const out = lines.join('');
+    for (const secret of ['hunter2-secret', 'abcdef0123456789', '3175066301950004', '081234565678', '4556330000001234', '5241690000009999']) {
+      expect(out).to.not.contain(secret);
+    }
+    expect(out).to.contain('3175********0004');
+    expect(out).to.contain('0812****5678');
+    expect(out).to.contain('****1234');
+  });
+
+  it('when values are masked, then they keep only the agreed characters', () => {
+    expect(maskMobile('081234565678')).to.equal('0812****5678');
+    expect(maskIdCard('3175066301950004')).to.equal('3175********0004');
+    expect(maskCard('4556330000001234')).to.equal('****1234');
+    expect(maskName('Rina Herlina')).to.equal('R*** H******');
+  });
+});

@@ -10,10 +10,17 @@ export default tseslint.config(
   prettier,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-properties': [
         'error',
-        { object: 'Math', property: 'round', message: 'Money and rates use bigint or decimal.js (src/lib/money.ts).' },
+        {
+          object: 'Math',
+          property: 'round',
+          message: 'Money and rates use bigint or decimal.js (src/lib/money.ts).',
+        },
         { object: 'Number', property: 'parseFloat', message: 'No floats near money.' },
       ],
       'no-restricted-globals': ['error', { name: 'parseFloat', message: 'No floats near money.' }],

@@ -51,7 +51,8 @@ const mode = Joi.string()
       .invalid('sandbox')
       .messages({ 'any.invalid': '{{#label}} must not be "sandbox" when NODE_ENV=production' }),
   });
-const idr = (def: number) => Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).default(def);
+const idr = (def: number) =>
+  Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).default(def);
 const positive = (def: number) => Joi.number().integer().min(1).default(def);
 const nonNegative = (def: number) => Joi.number().integer().min(0).default(def);
 const devSecret = (name: string) =>
@@ -78,7 +79,9 @@ export const envSchema = Joi.object({
     .default('info'),
   LOG_FORMAT: Joi.string()
     .valid('json', 'pretty')
-    .default(Joi.ref('NODE_ENV', { adjust: (e: string) => (e === 'development' ? 'pretty' : 'json') })),
+    .default(
+      Joi.ref('NODE_ENV', { adjust: (e: string) => (e === 'development' ? 'pretty' : 'json') }),
+    ),
   QUEUE_PREFIX: Joi.string()
     .pattern(/^[a-z0-9_-]+$/i)
     .default('p2p'),
@@ -118,14 +121,19 @@ export const envSchema = Joi.object({
     .pattern(/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/)
     .default(MARKET_DEFAULTS.feeRate),
   TRANSFER_MIN_ORDER_AMOUNT: idr(MARKET_DEFAULTS.minOrderAmount),
-  TRANSFER_INCR_ORDER_AMOUNT: Joi.number().integer().min(1).default(MARKET_DEFAULTS.incrOrderAmount),
+  TRANSFER_INCR_ORDER_AMOUNT: Joi.number()
+    .integer()
+    .min(1)
+    .default(MARKET_DEFAULTS.incrOrderAmount),
   TRANSFER_NOTE_LIFETIME_HOURS: positive(MARKET_DEFAULTS.noteLifetimeHours),
-})
-  .unknown(true);
+}).unknown(true);
 
 /** Raised for an invalid environment; names every offending variable. */
 export class ConfigError extends Error {
-  constructor(readonly variables: string[], message: string) {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }

@@ -14,7 +14,11 @@ export async function registerSweepers(
 ): Promise<void> {
   for (const s of sweepers) {
     const queue = queues.get(JOBS[s.job].queue)!;
-    await queue.upsertJobScheduler(s.id, { every: s.everyMs }, { name: s.job, data: {}, opts: JOBS[s.job].options });
+    await queue.upsertJobScheduler(
+      s.id,
+      { every: s.everyMs },
+      { name: s.job, data: {}, opts: JOBS[s.job].options },
+    );
   }
   const wanted = new Set(sweepers.map((s) => s.id));
   for (const queue of queues.values()) {
@@ -31,9 +35,14 @@ export async function registerSweepers(
 async function main(): Promise<void> {
   const rt = openRuntime('scheduler');
   const tick = () =>
-    registerSweepers(rt.queues, rt.logger).catch((err: Error) => rt.logger.error({ err: err.message }, 'registering sweepers failed'));
+    registerSweepers(rt.queues, rt.logger).catch((err: Error) =>
+      rt.logger.error({ err: err.message }, 'registering sweepers failed'),
+    );
   await tick();
-  rt.logger.info({ sweepers: SWEEPERS.map((s) => `${s.id} every ${s.everyMs} ms`) }, 'scheduler started');
+  rt.logger.info(
+    { sweepers: SWEEPERS.map((s) => `${s.id} every ${s.everyMs} ms`) },
+    'scheduler started',
+  );
   const timer = setInterval(tick, 60_000);
   onShutdown(rt.logger, async () => {
     clearInterval(timer);
@@ -43,7 +52,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    process.stderr.write(`scheduler failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(
+      `scheduler failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -7,11 +7,16 @@ import type { Runtime } from '../src/runtime';
 import type { ProcessorRegistry } from './processors/types';
 
 /** Fails start-up when a registered job has no processor or a processor has no job. */
-export function assertRegistryComplete(registry: Record<string, unknown>, jobs: Record<string, unknown> = JOBS): void {
+export function assertRegistryComplete(
+  registry: Record<string, unknown>,
+  jobs: Record<string, unknown> = JOBS,
+): void {
   const missing = Object.keys(jobs).filter((name) => typeof registry[name] !== 'function');
   const extra = Object.keys(registry).filter((name) => !(name in jobs));
   if (missing.length || extra.length) {
-    throw new Error(`job registry gap: no processor for [${missing.join(', ')}], no job for [${extra.join(', ')}]`);
+    throw new Error(
+      `job registry gap: no processor for [${missing.join(', ')}], no job for [${extra.join(', ')}]`,
+    );
   }
 }
 
@@ -33,10 +38,20 @@ export function startWorkers(
   opts: { queues?: string[]; concurrency?: number } = {},
 ): WorkerPool {
   const connection = createRedis(rt.config.redisUrl, 'worker');
-  connection.on('error', (err: Error) => rt.logger.warn({ err: err.message }, 'worker redis error'));
-  const processors = registry as unknown as Record<string, (p: unknown, ctx: unknown) => Promise<unknown>>;
+  connection.on('error', (err: Error) =>
+    rt.logger.warn({ err: err.message }, 'worker redis error'),
+  );
+  const processors = registry as unknown as Record<
+    string,
+    (p: unknown, ctx: unknown) => Promise<unknown>
+  >;
   const process = async (job: Job) => {
-    const logger = rt.logger.child({ queue: job.queueName, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
+    const logger = rt.logger.child({
+      queue: job.queueName,
+      job: job.name,
+      jobId: job.id,
+      attempt: job.attemptsMade + 1,
+    });
     const processor = processors[job.name];
     const def = JOBS[job.name as JobName];
     if (!processor || !def) throw new UnrecoverableError(`no processor for job ${job.name}`);
@@ -45,7 +60,8 @@ export function startWorkers(
     try {
       return await processor(value, { job, logger, rt });
     } catch (err) {
-      if (isAppError(err) && !err.retryable) throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      if (isAppError(err) && !err.retryable)
+        throw new UnrecoverableError(`${err.code}: ${err.message}`);
       throw err;
     }
   };
@@ -59,13 +75,22 @@ export function startWorkers(
     const record = (job: Job | undefined, status: 'completed' | 'failed') => {
       if (!job) return;
       const durationMs = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
-      recordJobMetric(rt.redis, rt.config.queuePrefix, { queue: name, name: job.name, status, durationMs }).catch(() => undefined);
+      recordJobMetric(rt.redis, rt.config.queuePrefix, {
+        queue: name,
+        name: job.name,
+        status,
+        durationMs,
+      }).catch(() => undefined);
     };
     worker.on('completed', (job) => record(job, 'completed'));
     worker.on('failed', (job, err) => {
       record(job, 'failed');
-      const final = !job || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-      rt.logger[final ? 'error' : 'warn']({ queue: name, job: job?.name, jobId: job?.id, err: err.message, final }, 'job failed');
+      const final =
+        !job || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      rt.logger[final ? 'error' : 'warn'](
+        { queue: name, job: job?.name, jobId: job?.id, err: err.message, final },
+        'job failed',
+      );
     });
     worker.on('error', (err) => rt.logger.error({ queue: name, err: err.message }, 'worker error'));
     return worker;

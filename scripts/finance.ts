@@ -45,16 +45,19 @@ program
     } else {
       console.log('Trial balance by account type');
       console.log(`  ${pad('type', 24)} ${pad('accounts', 9)} balance`);
-      for (const t of r.byType) console.log(`  ${pad(t.type, 24)} ${pad(String(t.accounts), 9)} ${num(t.balance)}`);
+      for (const t of r.byType)
+        console.log(`  ${pad(t.type, 24)} ${pad(String(t.accounts), 9)} ${num(t.balance)}`);
       console.log(`  ${pad('TOTAL (entries)', 34)} ${num(r.trialBalance)}`);
       console.log(`  ${pad('TOTAL (cached balances)', 34)} ${num(r.cachedTotal)}`);
       if (r.mismatches.length) {
         console.log('\nAccounts whose cached balance differs from the sum of their entries:');
-        for (const m of r.mismatches) console.log(`  ${pad(m.code, 40)} cached ${num(m.cached)}  entries ${num(m.computed)}`);
+        for (const m of r.mismatches)
+          console.log(`  ${pad(m.code, 40)} cached ${num(m.cached)}  entries ${num(m.computed)}`);
       }
       if (r.unbalancedTransactions.length) {
         console.log('\nUnbalanced ledger transactions:');
-        for (const u of r.unbalancedTransactions) console.log(`  ${pad(u.idempotencyKey, 40)} sum ${num(u.sum)}`);
+        for (const u of r.unbalancedTransactions)
+          console.log(`  ${pad(u.idempotencyKey, 40)} sum ${num(u.sum)}`);
       }
       console.log(r.ok ? '\nledger OK' : '\nLEDGER MISMATCH');
     }

@@ -21,7 +21,9 @@ program
   .action((o: { to?: string }) =>
     run(async (m) => {
       const done = await m.up(o.to ? { to: o.to } : {});
-      console.log(done.length ? done.map((d) => `applied ${d.name}`).join('\n') : 'nothing to apply');
+      console.log(
+        done.length ? done.map((d) => `applied ${d.name}`).join('\n') : 'nothing to apply',
+      );
     }),
   );
 program
@@ -31,7 +33,9 @@ program
   .action((o: { to?: string }) =>
     run(async (m) => {
       const done = await m.down(o.to ? { to: o.to === '0' ? 0 : o.to } : {});
-      console.log(done.length ? done.map((d) => `reverted ${d.name}`).join('\n') : 'nothing to revert');
+      console.log(
+        done.length ? done.map((d) => `reverted ${d.name}`).join('\n') : 'nothing to revert',
+      );
     }),
   );
 program

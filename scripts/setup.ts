@@ -32,7 +32,8 @@ async function retryUntil(what: string, fn: () => Promise<void>, ms: number): Pr
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${(err as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
       await sleep(500);
     }
   }
@@ -60,25 +61,42 @@ async function ensurePostgres(databaseUrl: string, log: (m: string) => void): Pr
   try {
     return await pgAnswers(url);
   } catch (first) {
-    if (!LOCAL_HOSTS.has(host) || !hasCommand('pg_ctlcluster') || !fs.existsSync('/etc/postgresql')) {
+    if (
+      !LOCAL_HOSTS.has(host) ||
+      !hasCommand('pg_ctlcluster') ||
+      !fs.existsSync('/etc/postgresql')
+    ) {
       throw new Error(
         `PostgreSQL at DATABASE_URL (${redactUrl(databaseUrl)}) does not answer (${(first as Error).message}) and no local server can be started: start it or set DATABASE_URL.`,
+        { cause: first },
       );
     }
     log('PostgreSQL is not answering; starting the local cluster');
     for (const version of fs.readdirSync('/etc/postgresql')) {
       try {
-        execSync(`pg_ctlcluster --skip-systemctl-redirect ${version} main start`, { stdio: 'inherit' });
+        execSync(`pg_ctlcluster --skip-systemctl-redirect ${version} main start`, {
+          stdio: 'inherit',
+        });
       } catch {
         // already running or another version: the connection check below decides.
       }
     }
-    await retryUntil(`PostgreSQL at DATABASE_URL (${redactUrl(databaseUrl)}) did not come up`, () => pgAnswers(url), 30_000);
+    await retryUntil(
+      `PostgreSQL at DATABASE_URL (${redactUrl(databaseUrl)}) did not come up`,
+      () => pgAnswers(url),
+      30_000,
+    );
   }
 }
 
 async function redisAnswers(url: string): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, retryStrategy: () => null });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2_000,
+    retryStrategy: () => null,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -96,6 +114,7 @@ async function ensureRedis(redisUrl: string, log: (m: string) => void): Promise<
     if (!LOCAL_HOSTS.has(host) || !hasCommand('redis-server')) {
       throw new Error(
         `Redis at REDIS_URL (${redactUrl(redisUrl)}) does not answer (${(first as Error).message}) and no local server can be started: start it or set REDIS_URL.`,
+        { cause: first },
       );
     }
     log('Redis is not answering; starting a local redis-server');
@@ -106,7 +125,11 @@ async function ensureRedis(redisUrl: string, log: (m: string) => void): Promise<
       `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port ${port} --save "" --appendonly no --dir ${dir} --logfile ${logfile}`,
       { stdio: 'inherit' },
     );
-    await retryUntil(`Redis at REDIS_URL (${redactUrl(redisUrl)}) did not come up`, () => redisAnswers(redisUrl), 15_000);
+    await retryUntil(
+      `Redis at REDIS_URL (${redactUrl(redisUrl)}) did not come up`,
+      () => redisAnswers(redisUrl),
+      15_000,
+    );
   }
 }
 
@@ -116,9 +139,14 @@ function redactUrl(url: string): string {
   return u.toString();
 }
 
-async function ensureDatabase(databaseUrl: string, reset: boolean, log: (m: string) => void): Promise<void> {
+async function ensureDatabase(
+  databaseUrl: string,
+  reset: boolean,
+  log: (m: string) => void,
+): Promise<void> {
   const { url, database } = maintenanceUrl(databaseUrl);
-  if (!/^[A-Za-z0-9_]+$/.test(database)) throw new Error(`DATABASE_URL names an unusual database "${database}"`);
+  if (!/^[A-Za-z0-9_]+$/.test(database))
+    throw new Error(`DATABASE_URL names an unusual database "${database}"`);
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
@@ -140,13 +168,21 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('setup')
     .option('--seed', 'seed demo data (banks, platform accounts, super investor, admin)')
-    .option('--reset', 'drop and recreate the database and flush the Redis database first (test only)')
+    .option(
+      '--reset',
+      'drop and recreate the database and flush the Redis database first (test only)',
+    )
     .parse();
   const opts = program.opts<{ seed?: boolean; reset?: boolean }>();
   const config = getConfig();
-  const logger = createLogger({ name: 'setup', level: config.logLevel, pretty: config.logFormat === 'pretty' });
+  const logger = createLogger({
+    name: 'setup',
+    level: config.logLevel,
+    pretty: config.logFormat === 'pretty',
+  });
   const log = (m: string) => logger.info(m);
-  if (opts.reset && config.nodeEnv !== 'test') throw new Error('--reset is only allowed with NODE_ENV=test');
+  if (opts.reset && config.nodeEnv !== 'test')
+    throw new Error('--reset is only allowed with NODE_ENV=test');
 
   await ensurePostgres(config.databaseUrl, log);
   await ensureRedis(config.redisUrl, log);
@@ -159,7 +195,9 @@ async function main(): Promise<void> {
   const sequelize = createSequelize(config.databaseUrl, { poolMax: 2 });
   try {
     const applied = await createMigrator(sequelize).up();
-    log(`migrations: ${applied.length} applied${applied.length ? ` (${applied.map((m) => m.name).join(', ')})` : ''}`);
+    log(
+      `migrations: ${applied.length} applied${applied.length ? ` (${applied.map((m) => m.name).join(', ')})` : ''}`,
+    );
     if (opts.seed) {
       await seedDemoData(sequelize, config);
       log('demo data seeded');
@@ -170,6 +208,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`\nset-up failed: ${err.message}\n${(err as { parent?: Error }).parent?.message ?? ""}\n`);
+  process.stderr.write(
+    `\nset-up failed: ${err.message}\n${(err as { parent?: Error }).parent?.message ?? ''}\n`,
+  );
   process.exit(1);
 });

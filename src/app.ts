@@ -34,7 +34,10 @@ const BODY_LIMIT = '64kb';
 const VERSION: string = require('../package.json').version;
 
 /** Every router of the API, in mounting order (the OpenAPI document is built from these). */
-export function buildRouters(deps: AppDeps, metrics: ReturnType<typeof createMetrics>): ApiRouter[] {
+export function buildRouters(
+  deps: AppDeps,
+  metrics: ReturnType<typeof createMetrics>,
+): ApiRouter[] {
   const routers: ApiRouter[] = [healthRoutes(deps)];
   const metricsRouter = new Router().route(
     {
@@ -59,16 +62,27 @@ export function buildRouters(deps: AppDeps, metrics: ReturnType<typeof createMet
 const BULL_BOARD_SPEC: RouteSpec = {
   method: 'get',
   path: '/admin/queues',
-  summary: 'Bull Board (queues dashboard) for ops; admin token or HTTP Basic with the admin credentials',
+  summary:
+    'Bull Board (queues dashboard) for ops; admin token or HTTP Basic with the admin credentials',
   tags: ['admin'],
   auth: 'adminBasic',
-  responses: { 200: { description: 'HTML dashboard' }, 401: { description: 'no or wrong credentials' } },
+  responses: {
+    200: { description: 'HTML dashboard' },
+    401: { description: 'no or wrong credentials' },
+  },
 };
 
 /** The Koa application (no listen): error handling → body → routers → Bull Board. */
-export function createApp(deps: AppDeps, opts: { extraRouters?: ApiRouter[] } = {}): { app: Koa; routers: ApiRouter[] } {
+export function createApp(
+  deps: AppDeps,
+  opts: { extraRouters?: ApiRouter[] } = {},
+): { app: Koa; routers: ApiRouter[] } {
   const app = new Koa({ proxy: true });
-  const metrics = createMetrics({ redis: deps.redis, queues: deps.queues, prefix: deps.config.queuePrefix });
+  const metrics = createMetrics({
+    redis: deps.redis,
+    queues: deps.queues,
+    prefix: deps.config.queuePrefix,
+  });
   const routers = [...buildRouters(deps, metrics), ...(opts.extraRouters ?? [])];
 
   app.use(requestContext(deps.logger));
@@ -82,7 +96,12 @@ export function createApp(deps: AppDeps, opts: { extraRouters?: ApiRouter[] } = 
       text: false,
       multipart: false,
       jsonStrict: true,
-      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+      parsedMethods: [
+        HttpMethodEnum.POST,
+        HttpMethodEnum.PUT,
+        HttpMethodEnum.PATCH,
+        HttpMethodEnum.DELETE,
+      ],
       onError: (err: Error) => {
         throw err;
       },

@@ -41,10 +41,13 @@ export function openRuntime(
     ['client', redis],
     ['producer', producer],
   ] as const) {
-    conn.on('error', (err: Error) => logger.warn({ err: err.message, role }, 'redis connection error'));
+    conn.on('error', (err: Error) =>
+      logger.warn({ err: err.message, role }, 'redis connection error'),
+    );
   }
   const queues = createQueues(producer, config.queuePrefix);
-  for (const q of queues.values()) q.on('error', (err: Error) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
+  for (const q of queues.values())
+    q.on('error', (err: Error) => logger.warn({ err: err.message, queue: q.name }, 'queue error'));
   const relay = new OutboxRelay(sequelize, queues, logger);
   setOutboxKick(relay.kick);
   let closed = false;
@@ -65,7 +68,11 @@ export function openRuntime(
       await within(5_000, Promise.allSettled([...queues.values()].map((q) => q.close())));
       if (ownsSequelize) await sequelize.close();
       for (const conn of [redis, producer]) {
-        if (conn.status === 'ready') await within(2_000, conn.quit().catch(() => undefined));
+        if (conn.status === 'ready')
+          await within(
+            2_000,
+            conn.quit().catch(() => undefined),
+          );
         conn.disconnect();
       }
     },

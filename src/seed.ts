@@ -2,7 +2,12 @@ import type { Sequelize } from 'sequelize-typescript';
 import type { Config } from '../config';
 import { withTransaction } from './lib/db';
 import { DEMO_BANKS } from './modules/banks/banks.seed';
-import { ALLOW_NEGATIVE, INVESTOR_ACCOUNT_TYPES, PLATFORM_ACCOUNT_TYPES, accountCode } from './modules/ledger/ledger.accounts';
+import {
+  ALLOW_NEGATIVE,
+  INVESTOR_ACCOUNT_TYPES,
+  PLATFORM_ACCOUNT_TYPES,
+  accountCode,
+} from './modules/ledger/ledger.accounts';
 
 /**
  * Demo data, idempotent (run it any number of times): the bank list, every platform ledger
@@ -40,6 +45,9 @@ export async function seedDemoData(sequelize: Sequelize, config: Readonly<Config
     }
     // The explicit id above must not collide with the sequence.
     await q(`SELECT setval('users_id_seq', GREATEST((SELECT MAX(id) FROM users), 1))`);
-    await q(`INSERT INTO users (role, username) VALUES ('admin', $1) ON CONFLICT (username) DO NOTHING`, [config.admin.user]);
+    await q(
+      `INSERT INTO users (role, username) VALUES ('admin', $1) ON CONFLICT (username) DO NOTHING`,
+      [config.admin.user],
+    );
   });
 }

@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 5_000;
   onShutdown(rt.logger, async () => {
     // Stop accepting, let in-flight requests finish, drop idle keep-alive sockets.
-    const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    const closed = new Promise<void>((resolve, reject) =>
+      server.close((err) => (err ? reject(err) : resolve())),
+    );
     server.closeIdleConnections();
     await closed;
     await rt.close();

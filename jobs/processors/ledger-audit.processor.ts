@@ -11,6 +11,10 @@ export const ledgerAuditProcessor: Processor<'ledger.audit'> = async (_payload, 
     unbalanced: check.unbalancedTransactions.length,
   };
   if (check.ok) logger.info(summary, 'ledger audit clean');
-  else logger.error({ ...summary, accounts: check.mismatches.slice(0, 20).map((m) => m.code) }, 'LEDGER AUDIT FAILED');
+  else
+    logger.error(
+      { ...summary, accounts: check.mismatches.slice(0, 20).map((m) => m.code) },
+      'LEDGER AUDIT FAILED',
+    );
   return summary;
 };

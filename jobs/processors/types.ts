@@ -11,7 +11,10 @@ export interface JobContext {
 }
 
 /** A thin processor: parsed payload → one service call. */
-export type Processor<K extends JobName> = (payload: JobPayloads[K], ctx: JobContext) => Promise<unknown>;
+export type Processor<K extends JobName> = (
+  payload: JobPayloads[K],
+  ctx: JobContext,
+) => Promise<unknown>;
 
 /** Job name → processor; the type makes a missing processor a compile error. */
 export type ProcessorRegistry = { [K in JobName]: Processor<K> };

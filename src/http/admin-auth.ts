@@ -10,7 +10,10 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /** True when the Basic credentials match the admin's (ADMIN_USER / ADMIN_PASSWORD). */
-export function checkBasicAuth(header: string | undefined, admin: { user: string; password: string }): boolean {
+export function checkBasicAuth(
+  header: string | undefined,
+  admin: { user: string; password: string },
+): boolean {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header ?? '');
   if (!m) return false;
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');

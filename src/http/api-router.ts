@@ -30,7 +30,10 @@ export class ApiRouter {
 
   route(spec: RouteSpec, ...handlers: Middleware[]): this {
     this.specs.push(spec);
-    const chain: Middleware[] = [...(spec.request ? [validate(spec.request)] : [validate({})]), ...handlers];
+    const chain: Middleware[] = [
+      ...(spec.request ? [validate(spec.request)] : [validate({})]),
+      ...handlers,
+    ];
     this.router[spec.method](spec.path, ...(chain as [Middleware]));
     return this;
   }

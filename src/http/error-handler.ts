@@ -14,16 +14,29 @@ interface HttpishError {
 function fromHttpError(err: HttpishError): AppError | undefined {
   const status = err.status ?? err.statusCode;
   if (!status) return undefined;
-  if (status === 413 || err.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
-  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', 'send JSON (Content-Type: application/json)');
-  if (status === 400 && (err.type === 'entity.parse.failed' || /JSON|parse|Unexpected token/i.test(err.message ?? ''))) {
+  if (status === 413 || err.type === 'entity.too.large')
+    return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
+  if (status === 415)
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', 'send JSON (Content-Type: application/json)');
+  if (
+    status === 400 &&
+    (err.type === 'entity.parse.failed' || /JSON|parse|Unexpected token/i.test(err.message ?? ''))
+  ) {
     return new AppError('MALFORMED_JSON', 'request body is not valid JSON');
   }
   if (status === 404) return new AppError('NOT_FOUND', 'not found');
-  if (status === 401) return new AppError('UNAUTHORIZED', err.expose && err.message ? err.message : 'authentication required');
+  if (status === 401)
+    return new AppError(
+      'UNAUTHORIZED',
+      err.expose && err.message ? err.message : 'authentication required',
+    );
   if (status === 403) return new AppError('FORBIDDEN', 'forbidden');
   if (status === 405) return new AppError('NOT_FOUND', 'no such route for this method');
-  if (status < 500) return new AppError('VALIDATION_ERROR', err.expose && err.message ? err.message : 'bad request');
+  if (status < 500)
+    return new AppError(
+      'VALIDATION_ERROR',
+      err.expose && err.message ? err.message : 'bad request',
+    );
   return undefined;
 }
 
@@ -52,7 +65,8 @@ export function errorHandler(logger: Logger): Middleware {
       if (!err.operational) log.error({ err }, 'non-operational error');
       ctx.status = err.status;
       ctx.body = err.toBody();
-      if (err.code === 'UNAUTHORIZED' && ctx.state.wwwAuthenticate) ctx.set('WWW-Authenticate', ctx.state.wwwAuthenticate);
+      if (err.code === 'UNAUTHORIZED' && ctx.state.wwwAuthenticate)
+        ctx.set('WWW-Authenticate', ctx.state.wwwAuthenticate);
     }
   };
 }

@@ -53,7 +53,8 @@ export function createMetrics(deps: { redis: Redis; queues: Map<string, Queue>; 
       this.reset();
       for (const [field, value] of Object.entries(await readJobHash())) {
         const [queue, name, status] = field.split('|');
-        if (status === 'completed' || status === 'failed') this.inc({ queue, name, status }, Number(value));
+        if (status === 'completed' || status === 'failed')
+          this.inc({ queue, name, status }, Number(value));
       }
     },
   });
@@ -91,7 +92,14 @@ export function createMetrics(deps: { redis: Redis; queues: Map<string, Queue>; 
     async collect() {
       this.reset();
       for (const [name, queue] of deps.queues) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+        const counts = await queue.getJobCounts(
+          'waiting',
+          'active',
+          'delayed',
+          'failed',
+          'completed',
+          'prioritized',
+        );
         for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
       }
     },

@@ -23,7 +23,8 @@ export function requestContext(logger: Logger): Middleware {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms };
       if (ctx.status >= 500) log.error(line, 'request');
-      else if (ctx.path === '/metrics' || ctx.path === '/healthz' || ctx.path === '/readyz') log.debug(line, 'request');
+      else if (ctx.path === '/metrics' || ctx.path === '/healthz' || ctx.path === '/readyz')
+        log.debug(line, 'request');
       else log.info(line, 'request');
     }
   };

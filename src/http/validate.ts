@@ -40,9 +40,12 @@ export function validate(schemas: RequestSchemas): Middleware {
     if (ctx.request.length && !ctx.is('json')) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'send JSON (Content-Type: application/json)');
     }
-    if (schemas.body) ctx.state.body = check(schemas.body, (ctx.request as { body?: unknown }).body, 'body');
+    if (schemas.body)
+      ctx.state.body = check(schemas.body, (ctx.request as { body?: unknown }).body, 'body');
     else if (hasBody(ctx.request as { body?: unknown })) {
-      throw new AppError('VALIDATION_ERROR', 'this route takes no body', [{ path: 'body', message: 'not allowed' }]);
+      throw new AppError('VALIDATION_ERROR', 'this route takes no body', [
+        { path: 'body', message: 'not allowed' },
+      ]);
     }
     await next();
   };
@@ -50,7 +53,11 @@ export function validate(schemas: RequestSchemas): Middleware {
 
 function hasBody(req: { body?: unknown }): boolean {
   const b = req.body;
-  return b !== undefined && b !== null && !(typeof b === 'object' && Object.keys(b as object).length === 0);
+  return (
+    b !== undefined &&
+    b !== null &&
+    !(typeof b === 'object' && Object.keys(b as object).length === 0)
+  );
 }
 
 /** The SPEC's paging query: page from 1, pageSize ≤ 100. */

@@ -4,7 +4,15 @@ import { maskCard, maskDigitRuns, maskIdCard, maskMobile } from './masking';
 export type { Logger };
 
 /** Keys whose values never reach a log line as they are. */
-const SECRET_KEYS = ['password', 'token', 'secret', 'authorization', 'cookie', 'smsCode', 'captchaText'];
+const SECRET_KEYS = [
+  'password',
+  'token',
+  'secret',
+  'authorization',
+  'cookie',
+  'smsCode',
+  'captchaText',
+];
 const PII_MASKERS: Record<string, (v: string) => string> = {
   idCardNo: maskIdCard,
   nik: maskIdCard,
@@ -50,7 +58,17 @@ export function createLogger(
       },
     },
     ...(opts.pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,proc' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: {
+              colorize: true,
+              singleLine: true,
+              translateTime: 'SYS:HH:MM:ss.l',
+              ignore: 'pid,hostname,proc',
+            },
+          },
+        }
       : {}),
   };
   return destination ? pino(options, destination) : pino(options);

@@ -1,7 +1,12 @@
 import Decimal from 'decimal.js';
 
 /** Decimal configured for money work: enough precision, no exponent notation surprises. */
-export const Dec = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_DOWN, toExpNeg: -40, toExpPos: 40 });
+export const Dec = Decimal.clone({
+  precision: 40,
+  rounding: Decimal.ROUND_DOWN,
+  toExpNeg: -40,
+  toExpPos: 40,
+});
 export type Dec = Decimal;
 
 /**

@@ -7,7 +7,11 @@ export { Redis };
  * (maxRetriesPerRequest: null); producers fail fast when Redis is down (no offline queue);
  * plain clients (sessions, rate limits, readiness) fail fast too.
  */
-export function createRedis(url: string, role: 'worker' | 'producer' | 'client', extra: RedisOptions = {}): Redis {
+export function createRedis(
+  url: string,
+  role: 'worker' | 'producer' | 'client',
+  extra: RedisOptions = {},
+): Redis {
   const base: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null }

@@ -45,7 +45,11 @@ export class OutboxRelay {
       for (const [queueName, group] of groupBy(rows, (r) => r.queue)) {
         const queue = this.queues.get(queueName);
         if (!queue) {
-          await this.recordFailure(group, `queue ${queueName} is not open in this process`, transaction);
+          await this.recordFailure(
+            group,
+            `queue ${queueName} is not open in this process`,
+            transaction,
+          );
           continue;
         }
         try {
@@ -82,7 +86,9 @@ export class OutboxRelay {
 
   /** Best-effort fast path right after a commit; the sweeper catches anything this misses. */
   kick = (ids: string[]): void => {
-    this.relayPending({ ids }).catch((err: Error) => this.logger.warn({ err, ids }, 'outbox fast path failed; the sweeper will relay'));
+    this.relayPending({ ids }).catch((err: Error) =>
+      this.logger.warn({ err, ids }, 'outbox fast path failed; the sweeper will relay'),
+    );
   };
 
   async markDispatched(ids: string[], transaction: import('sequelize').Transaction): Promise<void> {
@@ -93,12 +99,19 @@ export class OutboxRelay {
     );
   }
 
-  private async recordFailure(rows: OutboxRow[], message: string, transaction: import('sequelize').Transaction) {
+  private async recordFailure(
+    rows: OutboxRow[],
+    message: string,
+    transaction: import('sequelize').Transaction,
+  ) {
     this.logger.error({ ids: rows.map((r) => r.id), message }, 'outbox relay could not enqueue');
-    await this.sequelize.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])', {
-      bind: [rows.map((r) => r.id), message.slice(0, 1000)],
-      transaction,
-    });
+    await this.sequelize.query(
+      'UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])',
+      {
+        bind: [rows.map((r) => r.id), message.slice(0, 1000)],
+        transaction,
+      },
+    );
   }
 }
 

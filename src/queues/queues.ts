@@ -57,10 +57,16 @@ export const SWEEPERS: SweeperDefinition[] = [
 ];
 
 /** Opens one producer Queue per queue name with the default job options. */
-export function createQueues(connection: ConnectionOptions | import('ioredis').Redis, prefix: string): Map<string, Queue> {
+export function createQueues(
+  connection: ConnectionOptions | import('ioredis').Redis,
+  prefix: string,
+): Map<string, Queue> {
   const queues = new Map<string, Queue>();
   for (const name of Object.values(QueueName)) {
-    queues.set(name, new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }));
+    queues.set(
+      name,
+      new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
+    );
   }
   return queues;
 }

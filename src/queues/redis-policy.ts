@@ -5,7 +5,10 @@ import type { Logger } from '../lib/logger';
  * BullMQ needs Redis to keep every key: warns when maxmemory-policy is not `noeviction`.
  * Returns the policy read (undefined when CONFIG is not allowed, as on some managed Redis).
  */
-export async function warnOnEvictionPolicy(redis: Redis, logger: Logger): Promise<string | undefined> {
+export async function warnOnEvictionPolicy(
+  redis: Redis,
+  logger: Logger,
+): Promise<string | undefined> {
   try {
     const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
     const policy = reply[1];
@@ -17,7 +20,10 @@ export async function warnOnEvictionPolicy(redis: Redis, logger: Logger): Promis
     }
     return policy;
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'could not read Redis maxmemory-policy; make sure it is noeviction');
+    logger.warn(
+      { err: (err as Error).message },
+      'could not read Redis maxmemory-policy; make sure it is noeviction',
+    );
     return undefined;
   }
 }

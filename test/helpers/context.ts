@@ -26,7 +26,11 @@ export const silentLogger: Logger = createLogger({ name: 'test', level: 'silent'
  */
 export function testRuntime(file: string, overrides: Partial<Config> = {}): Runtime {
   const base = getConfig();
-  const config = Object.freeze({ ...base, queuePrefix: `t-${file}-${randomUUID().slice(0, 8)}`, ...overrides });
+  const config = Object.freeze({
+    ...base,
+    queuePrefix: `t-${file}-${randomUUID().slice(0, 8)}`,
+    ...overrides,
+  });
   const rt = openRuntime(`test-${file}`, { config, logger: silentLogger, sequelize: testDb() });
   runtimes.push(rt);
   return rt;
@@ -57,7 +61,8 @@ export async function startApp(
 export async function closeShared(): Promise<void> {
   for (const rt of runtimes.splice(0)) {
     if (rt.producer.status === 'ready') {
-      for (const q of rt.queues.values()) await q.obliterate({ force: true }).catch(() => undefined);
+      for (const q of rt.queues.values())
+        await q.obliterate({ force: true }).catch(() => undefined);
     }
     await rt.close();
   }
@@ -67,6 +72,8 @@ export async function closeShared(): Promise<void> {
 
 /** A new investor user id (the ledger's investor accounts reference users). */
 export async function createInvestor(): Promise<string> {
-  const [rows] = (await testDb().query(`INSERT INTO users (role) VALUES ('investor') RETURNING id`)) as [{ id: string }[], unknown];
+  const [rows] = (await testDb().query(
+    `INSERT INTO users (role) VALUES ('investor') RETURNING id`,
+  )) as [{ id: string }[], unknown];
   return String(rows[0].id);
 }

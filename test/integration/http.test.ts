@@ -9,7 +9,9 @@ import { silentLogger, startApp, testRuntime } from '../helpers/context';
 const rt = testRuntime('http');
 const ERROR_SHAPE = Joi.object({
   error: Joi.object({
-    code: Joi.string().pattern(/^[A-Z][A-Z0-9_]*$/).required(),
+    code: Joi.string()
+      .pattern(/^[A-Z][A-Z0-9_]*$/)
+      .required(),
     message: Joi.string().required(),
     details: Joi.array()
       .items(Joi.object({ path: Joi.string().required(), message: Joi.string().required() }))
@@ -23,25 +25,39 @@ function expectError(body: unknown, code: string) {
 }
 
 /** A route with a body schema, mounted only in this test, to exercise the validation middleware. */
-const echo = new ApiRouter().route(
-  {
-    method: 'post',
-    path: '/test/echo',
-    summary: 'echo',
-    tags: ['test'],
-    auth: 'none',
-    request: { body: Joi.object({ amount: Joi.number().integer().min(1).required(), note: Joi.string().max(10) }) },
-    responses: { 200: { description: 'echo' } },
-  },
-  async (ctx) => {
-    ctx.body = { got: ctx.state.body };
-  },
-).route(
-  { method: 'post', path: '/test/no-body', summary: 'takes no body', tags: ['test'], auth: 'none', responses: { 200: { description: 'ok' } } },
-  async (ctx) => {
-    ctx.body = { ok: true };
-  },
-);
+const echo = new ApiRouter()
+  .route(
+    {
+      method: 'post',
+      path: '/test/echo',
+      summary: 'echo',
+      tags: ['test'],
+      auth: 'none',
+      request: {
+        body: Joi.object({
+          amount: Joi.number().integer().min(1).required(),
+          note: Joi.string().max(10),
+        }),
+      },
+      responses: { 200: { description: 'echo' } },
+    },
+    async (ctx) => {
+      ctx.body = { got: ctx.state.body };
+    },
+  )
+  .route(
+    {
+      method: 'post',
+      path: '/test/no-body',
+      summary: 'takes no body',
+      tags: ['test'],
+      auth: 'none',
+      responses: { 200: { description: 'ok' } },
+    },
+    async (ctx) => {
+      ctx.body = { ok: true };
+    },
+  );
 
 describe('HTTP foundation', () => {
   let url: string;
@@ -67,7 +83,10 @@ describe('HTTP foundation', () => {
   it('when PostgreSQL and Redis answer, then GET /readyz is 200', async () => {
     const res = await fetch(`${url}/readyz`);
     expect(res.status).to.equal(200);
-    expect(await res.json()).to.deep.equal({ status: 'ready', checks: { postgres: 'up', redis: 'up' } });
+    expect(await res.json()).to.deep.equal({
+      status: 'ready',
+      checks: { postgres: 'up', redis: 'up' },
+    });
   });
 
   it('when a route does not exist, then 404 in the error shape', async () => {
@@ -83,7 +102,11 @@ describe('HTTP foundation', () => {
   });
 
   it('when the JSON body is malformed, then 400 MALFORMED_JSON', async () => {
-    const res = await fetch(`${url}/test/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"amount": 1,' });
+    const res = await fetch(`${url}/test/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"amount": 1,',
+    });
     expect(res.status).to.equal(400);
     expectError(await res.json(), 'MALFORMED_JSON');
   });
@@ -101,7 +124,11 @@ describe('HTTP foundation', () => {
   });
 
   it('when the body is valid, then the handler gets the converted values', async () => {
-    const res = await fetch(`${url}/test/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"amount":"5"}' });
+    const res = await fetch(`${url}/test/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"amount":"5"}',
+    });
     expect(res.status).to.equal(200);
     expect(await res.json()).to.deep.equal({ got: { amount: 5 } });
   });
@@ -119,13 +146,21 @@ describe('HTTP foundation', () => {
   it('when a route that takes no body gets one, then 400 VALIDATION_ERROR', async () => {
     const empty = await fetch(`${url}/test/no-body`, { method: 'POST' });
     expect(empty.status).to.equal(200);
-    const res = await fetch(`${url}/test/no-body`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' });
+    const res = await fetch(`${url}/test/no-body`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(res.status).to.equal(400);
     expectError(await res.json(), 'VALIDATION_ERROR');
   });
 
   it('when the body is not JSON, then 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-    const res = await fetch(`${url}/test/echo`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'amount=1' });
+    const res = await fetch(`${url}/test/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'amount=1',
+    });
     expect(res.status).to.equal(415);
     expectError(await res.json(), 'UNSUPPORTED_MEDIA_TYPE');
   });
@@ -135,7 +170,9 @@ describe('HTTP foundation', () => {
     expect(none.status).to.equal(401);
     expect(none.headers.get('www-authenticate')).to.match(/^Basic/);
     expectError(await none.json(), 'UNAUTHORIZED');
-    const wrong = await fetch(`${url}/admin/queues`, { headers: { Authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
+    const wrong = await fetch(`${url}/admin/queues`, {
+      headers: { Authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` },
+    });
     expect(wrong.status).to.equal(401);
   });
 
@@ -144,34 +181,50 @@ describe('HTTP foundation', () => {
     const page = await fetch(`${url}/admin/queues`, { headers: { Authorization: auth } });
     expect(page.status).to.equal(200);
     expect(await page.text()).to.match(/<html/i);
-    const api = await fetch(`${url}/admin/queues/api/queues?activeQueue=maintenance&page=1`, { headers: { Authorization: auth } });
+    const api = await fetch(`${url}/admin/queues/api/queues?activeQueue=maintenance&page=1`, {
+      headers: { Authorization: auth },
+    });
     expect(api.status).to.equal(200);
     const body = (await api.json()) as { queues: { name: string }[] };
     expect(body.queues.map((q) => q.name)).to.include('maintenance');
   });
 
   it('when GET /metrics, then HTTP counters, job counters and queue depths are exposed', async () => {
-    await rt.redis.hincrby(`${rt.config.queuePrefix}:metrics:jobs`, 'maintenance|ledger.audit|completed', 3);
+    await rt.redis.hincrby(
+      `${rt.config.queuePrefix}:metrics:jobs`,
+      'maintenance|ledger.audit|completed',
+      3,
+    );
     await fetch(`${url}/healthz`);
     const res = await fetch(`${url}/metrics`);
     expect(res.status).to.equal(200);
     const text = await res.text();
-    expect(text).to.match(/p2p_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
-    expect(text).to.match(/p2p_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz"\}/);
-    expect(text).to.contain('p2p_jobs_total{queue="maintenance",name="ledger.audit",status="completed"} 3');
+    expect(text).to.match(
+      /p2p_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/,
+    );
+    expect(text).to.match(
+      /p2p_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/healthz"\}/,
+    );
+    expect(text).to.contain(
+      'p2p_jobs_total{queue="maintenance",name="ledger.audit",status="completed"} 3',
+    );
     expect(text).to.match(/p2p_queue_jobs\{queue="maintenance",state="waiting"\} \d+/);
   });
 
   it('when GET /openapi.json, then every registered route of the app is in the document', async () => {
     const { routers, close: closeDocApp, url: docUrl } = await startApp(rt);
     try {
-      const doc = (await (await fetch(`${docUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+      const doc = (await (await fetch(`${docUrl}/openapi.json`)).json()) as {
+        openapi: string;
+        paths: Record<string, Record<string, unknown>>;
+      };
       expect(doc.openapi).to.equal('3.1.0');
       const missing: string[] = [];
       for (const r of routers) {
         for (const layer of r.router.stack) {
           for (const method of layer.methods.filter((m) => m !== 'HEAD')) {
-            if (!doc.paths[toOpenApiPath(String(layer.path))]?.[method.toLowerCase()]) missing.push(`${method} ${layer.path}`);
+            if (!doc.paths[toOpenApiPath(String(layer.path))]?.[method.toLowerCase()])
+              missing.push(`${method} ${layer.path}`);
           }
         }
       }
@@ -189,7 +242,9 @@ describe('HTTP foundation', () => {
       ctx.body = {};
     });
     const documented = new Set(sneaky.specs.map((s) => `${s.method.toUpperCase()} ${s.path}`));
-    const registered = sneaky.router.stack.flatMap((l) => l.methods.filter((m) => m !== "HEAD").map((m) => `${m} ${String(l.path)}`));
+    const registered = sneaky.router.stack.flatMap((l) =>
+      l.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${String(l.path)}`),
+    );
     expect(registered.filter((r) => !documented.has(r))).to.deep.equal(['GET /undocumented']);
   });
 
@@ -221,7 +276,10 @@ describe('readiness with a dependency down', () => {
 
   it('when PostgreSQL is unreachable, then GET /readyz is 503 naming postgres', async () => {
     // A model-less instance, so that the shared one keeps the models.
-    const badDb = new Sequelize('postgres://postgres@127.0.0.1:1/none', { dialect: 'postgres', logging: false });
+    const badDb = new Sequelize('postgres://postgres@127.0.0.1:1/none', {
+      dialect: 'postgres',
+      logging: false,
+    });
     const down = openRuntime('http-pg-down', {
       config: { ...rt.config, queuePrefix: `${rt.config.queuePrefix}-pg` },
       logger: silentLogger,

@@ -84,7 +84,10 @@ describe('ledger core (postTransaction)', () => {
       }),
       'LEDGER_UNBALANCED',
     );
-    const [rows] = (await testDb().query('SELECT 1 FROM ledger_transactions WHERE idempotency_key = $1', { bind: [k] })) as [unknown[], unknown];
+    const [rows] = (await testDb().query(
+      'SELECT 1 FROM ledger_transactions WHERE idempotency_key = $1',
+      { bind: [k] },
+    )) as [unknown[], unknown];
     expect(rows).to.have.length(0);
   });
 
@@ -102,7 +105,9 @@ describe('ledger core (postTransaction)', () => {
     );
     expect(err.status).to.equal(422);
     expect(err.details[0].path).to.equal(`investor:${a}:available`);
-    expect(await balances([investorAccount(a, 'available'), investorAccount(a, 'locked')])).to.deep.equal([0n, 0n]);
+    expect(
+      await balances([investorAccount(a, 'available'), investorAccount(a, 'locked')]),
+    ).to.deep.equal([0n, 0n]);
   });
 
   it('when the same key is posted again with the same entries, then it is a no-op returning the first transaction', async () => {
@@ -177,11 +182,17 @@ describe('ledger core (postTransaction)', () => {
           `INSERT INTO ledger_transactions (kind, idempotency_key, entries_hash) VALUES ('adjustment', $1, 'x') RETURNING id`,
           { bind: [key('raw')], transaction },
         )) as [{ id: string }[], unknown];
-        const [acc] = (await testDb().query(`SELECT id FROM accounts WHERE code = 'gateway_clearing'`, { transaction })) as [{ id: string }[], unknown];
-        await testDb().query('INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after) VALUES ($1, $2, 5, 5)', {
-          bind: [rows[0].id, acc[0].id],
-          transaction,
-        });
+        const [acc] = (await testDb().query(
+          `SELECT id FROM accounts WHERE code = 'gateway_clearing'`,
+          { transaction },
+        )) as [{ id: string }[], unknown];
+        await testDb().query(
+          'INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after) VALUES ($1, $2, 5, 5)',
+          {
+            bind: [rows[0].id, acc[0].id],
+            transaction,
+          },
+        );
       });
     } catch (err) {
       refused = /unbalanced/.test(String((err as Error).message));
@@ -200,8 +211,12 @@ describe('ledger core (postTransaction)', () => {
       ],
     });
     const rk = key('reversal');
-    await withTransaction(testDb(), (t) => reverseTransaction(k, rk, 'test correction', { transaction: t }));
-    const again = await withTransaction(testDb(), (t) => reverseTransaction(k, rk, 'test correction', { transaction: t }));
+    await withTransaction(testDb(), (t) =>
+      reverseTransaction(k, rk, 'test correction', { transaction: t }),
+    );
+    const again = await withTransaction(testDb(), (t) =>
+      reverseTransaction(k, rk, 'test correction', { transaction: t }),
+    );
     expect(again.replayed).to.equal(true);
     expect(await balances([investorAccount(a, 'available')])).to.deep.equal([0n]);
   });
@@ -216,7 +231,10 @@ describe('ledger core (postTransaction)', () => {
     ];
     const model = new Map<string, bigint>(refs.map((r) => [accountCode(r), 0n]));
     const posted: Posting[] = [];
-    const entryArb = fc.record({ account: fc.integer({ min: 0, max: refs.length - 1 }), amount: fc.bigInt({ min: -5_000n, max: 5_000n }) });
+    const entryArb = fc.record({
+      account: fc.integer({ min: 0, max: refs.length - 1 }),
+      amount: fc.bigInt({ min: -5_000n, max: 5_000n }),
+    });
     const step = fc.record({
       entries: fc.array(entryArb, { minLength: 1, maxLength: 4 }),
       balance: fc.boolean(),
@@ -234,8 +252,11 @@ describe('ledger core (postTransaction)', () => {
           if (s.balance && sum !== 0n) entries.push({ account: clearing, amount: -sum });
           const total = entries.reduce((acc, e) => acc + e.amount, 0n);
           const next = new Map(model);
-          for (const e of entries) next.set(accountCode(e.account), next.get(accountCode(e.account))! + e.amount);
-          const nonZero = new Set(entries.filter((e) => e.amount !== 0n).map((e) => accountCode(e.account)));
+          for (const e of entries)
+            next.set(accountCode(e.account), next.get(accountCode(e.account))! + e.amount);
+          const nonZero = new Set(
+            entries.filter((e) => e.amount !== 0n).map((e) => accountCode(e.account)),
+          );
           const netMoves = [...nonZero].filter((c) => next.get(c) !== model.get(c));
           const overdraws = [...next].some(([code, v]) => v < 0n && code !== accountCode(clearing));
           const p: Posting = { kind: LedgerKind.Adjustment, idempotencyKey: key('prop'), entries };
@@ -280,15 +301,26 @@ describe('ledger core (postTransaction)', () => {
         { account: investorAccount(to, 'available'), amount: amount - 10n },
         { account: escrow, amount: 10n },
       ];
-      return { kind: LedgerKind.Adjustment, idempotencyKey: key(`conc-${i}`), entries: i % 2 ? entries.reverse() : entries };
+      return {
+        kind: LedgerKind.Adjustment,
+        idempotencyKey: key(`conc-${i}`),
+        entries: i % 2 ? entries.reverse() : entries,
+      };
     });
     // Plain transactions (no deadlock retry) so that a deadlock would fail the test.
-    const results = await Promise.allSettled(moves.map((m) => testDb().transaction((transaction) => postTransaction(m, { transaction }))));
+    const results = await Promise.allSettled(
+      moves.map((m) => testDb().transaction((transaction) => postTransaction(m, { transaction }))),
+    );
     const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     for (const r of rejected) expect((r.reason as AppError).code).to.equal('INSUFFICIENT_BALANCE');
     const ok = moves.filter((_, i) => results[i].status === 'fulfilled');
-    const expected = new Map<string, bigint>(investors.map((id) => [accountCode(investorAccount(id, 'available')), 10_000n]));
-    for (const m of ok) for (const e of m.entries) if (expected.has(accountCode(e.account))) expected.set(accountCode(e.account), expected.get(accountCode(e.account))! + e.amount);
+    const expected = new Map<string, bigint>(
+      investors.map((id) => [accountCode(investorAccount(id, 'available')), 10_000n]),
+    );
+    for (const m of ok)
+      for (const e of m.entries)
+        if (expected.has(accountCode(e.account)))
+          expected.set(accountCode(e.account), expected.get(accountCode(e.account))! + e.amount);
     const actual = await getBalances(investors.map((id) => investorAccount(id, 'available')));
     expect([...actual]).to.deep.equal([...expected]);
     const check = await checkLedger();

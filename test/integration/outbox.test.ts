@@ -12,10 +12,9 @@ const rt = testRuntime('outbox');
 const queue = () => rt.queues.get(QueueName.Maintenance)!;
 
 async function outboxRow(id: string) {
-  const [rows] = (await testDb().query('SELECT dispatched_at, attempts FROM outbox WHERE id = $1', { bind: [id] })) as [
-    { dispatched_at: Date | null; attempts: number }[],
-    unknown,
-  ];
+  const [rows] = (await testDb().query('SELECT dispatched_at, attempts FROM outbox WHERE id = $1', {
+    bind: [id],
+  })) as [{ dispatched_at: Date | null; attempts: number }[], unknown];
   return rows[0];
 }
 
@@ -30,7 +29,9 @@ async function until(fn: () => Promise<boolean>, ms = 5_000): Promise<void> {
 /** Commits an outbox row for a job, with no fast path: as if the process died right after COMMIT. */
 async function commitRow(runAt?: Date): Promise<string> {
   setOutboxKick(undefined);
-  return withTransaction(testDb(), (transaction) => enqueueAfterCommit('ledger.audit', {}, { transaction, runAt }));
+  return withTransaction(testDb(), (transaction) =>
+    enqueueAfterCommit('ledger.audit', {}, { transaction, runAt }),
+  );
 }
 
 describe('transactional outbox and relay', () => {
@@ -71,7 +72,14 @@ describe('transactional outbox and relay', () => {
     mark.restore();
     await rt.relay.drain();
     expect((await outboxRow(id)).dispatched_at).to.be.instanceOf(Date);
-    const jobs = await queue().getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
+    const jobs = await queue().getJobs([
+      'waiting',
+      'delayed',
+      'active',
+      'completed',
+      'failed',
+      'prioritized',
+    ]);
     expect(jobs.filter((j) => j.id === outboxJobId(id))).to.have.length(1);
   });
 
@@ -99,7 +107,9 @@ describe('transactional outbox and relay', () => {
 
   it('when the writer has a fast path registered, then the job is enqueued right after COMMIT without a sweep', async () => {
     setOutboxKick(rt.relay.kick);
-    const id = await withTransaction(testDb(), (transaction) => enqueueAfterCommit('ledger.audit', {}, { transaction }));
+    const id = await withTransaction(testDb(), (transaction) =>
+      enqueueAfterCommit('ledger.audit', {}, { transaction }),
+    );
     await until(async () => (await queue().getJob(outboxJobId(id))) !== undefined, 2_000);
     await until(async () => (await outboxRow(id)).dispatched_at !== null, 2_000);
   });

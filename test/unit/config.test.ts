@@ -56,7 +56,11 @@ describe('configuration', () => {
 
   it('when NODE_ENV=production without secrets, then each missing secret is named', () => {
     const err = rejected({ NODE_ENV: 'production' });
-    expect(err.variables).to.include.members(['GATEWAY_SECRET', 'PARTNER_SECRET', 'ADMIN_PASSWORD']);
+    expect(err.variables).to.include.members([
+      'GATEWAY_SECRET',
+      'PARTNER_SECRET',
+      'ADMIN_PASSWORD',
+    ]);
   });
 
   it('when NODE_ENV=production with a sandbox adapter, then the process refuses to start', () => {
@@ -75,8 +79,18 @@ describe('configuration', () => {
   });
 
   it('when NODE_ENV=production leaves an adapter mode unset, then it is required (no silent sandbox)', () => {
-    const err = rejected({ NODE_ENV: 'production', GATEWAY_SECRET: 'g'.repeat(32), PARTNER_SECRET: 'p'.repeat(32), ADMIN_PASSWORD: 'a'.repeat(16) });
-    expect(err.variables).to.include.members(['GATEWAY_MODE', 'PARTNER_MODE', 'KYC_MODE', 'SMS_MODE']);
+    const err = rejected({
+      NODE_ENV: 'production',
+      GATEWAY_SECRET: 'g'.repeat(32),
+      PARTNER_SECRET: 'p'.repeat(32),
+      ADMIN_PASSWORD: 'a'.repeat(16),
+    });
+    expect(err.variables).to.include.members([
+      'GATEWAY_MODE',
+      'PARTNER_MODE',
+      'KYC_MODE',
+      'SMS_MODE',
+    ]);
   });
 
   it('when the web process starts with a bad value, then it exits with code 1 naming the variable', function () {

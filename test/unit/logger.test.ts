@@ -27,7 +27,14 @@ describe('logging and masking', () => {
       'card 4556330000001234 for NIK 3175066301950004',
     );
     const out = lines.join('');
-    for (const secret of ['hunter2-secret', 'abcdef0123456789', '3175066301950004', '081234565678', '4556330000001234', '5241690000009999']) {
+    for (const secret of [
+      'hunter2-secret',
+      'abcdef0123456789',
+      '3175066301950004',
+      '081234565678',
+      '4556330000001234',
+      '5241690000009999',
+    ]) {
       expect(out).to.not.contain(secret);
     }
     expect(out).to.contain('3175********0004');

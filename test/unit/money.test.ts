@@ -14,7 +14,8 @@ describe('money helpers', () => {
 
   it('when a rate is formatted, then it has 4 decimals without float error', () => {
     expect(formatRate('12.5')).to.equal('12.5000');
-    expect(formatRate(0.1 + 0.2 === 0.3 ? '0' : '0.3')).to.equal('0.3000');
+    expect(formatRate('0.1')).to.equal('0.1000');
+    expect(formatRate(7)).to.equal('7.0000');
   });
 
   it('when an amount is multiplied by a ratio, then the result is floored to whole IDR', () => {

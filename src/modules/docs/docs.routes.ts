@@ -85,7 +85,13 @@ export function docsRoutes(allSpecs: () => RouteSpec[], version: string): ApiRou
         summary: 'Swagger UI assets',
         tags: ['docs'],
         auth: 'none',
-        request: { params: Joi.object({ file: Joi.string().valid(...Object.keys(ASSETS)).required() }) },
+        request: {
+          params: Joi.object({
+            file: Joi.string()
+              .valid(...Object.keys(ASSETS))
+              .required(),
+          }),
+        },
         responses: { 200: { description: 'asset' } },
       },
       async (ctx) => {

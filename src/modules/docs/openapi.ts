@@ -18,7 +18,10 @@ const errorSchema: JsonSchema = {
         message: { type: 'string' },
         details: {
           type: 'array',
-          items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+          items: {
+            type: 'object',
+            properties: { path: { type: 'string' }, message: { type: 'string' } },
+          },
         },
       },
     },
@@ -26,9 +29,19 @@ const errorSchema: JsonSchema = {
 };
 
 const SECURITY: Record<Exclude<RouteAuth, 'none'>, { scheme: JsonSchema }> = {
-  investor: { scheme: { type: 'http', scheme: 'bearer', description: 'investor session token from login' } },
-  admin: { scheme: { type: 'http', scheme: 'bearer', description: 'admin session token from /admin/v1/auth/login' } },
-  adminBasic: { scheme: { type: 'http', scheme: 'basic', description: 'ADMIN_USER / ADMIN_PASSWORD' } },
+  investor: {
+    scheme: { type: 'http', scheme: 'bearer', description: 'investor session token from login' },
+  },
+  admin: {
+    scheme: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'admin session token from /admin/v1/auth/login',
+    },
+  },
+  adminBasic: {
+    scheme: { type: 'http', scheme: 'basic', description: 'ADMIN_USER / ADMIN_PASSWORD' },
+  },
   partner: {
     scheme: {
       type: 'apiKey',
@@ -55,16 +68,34 @@ function parameters(spec: RouteSpec): JsonSchema[] {
   for (const where of ['path', 'query'] as const) {
     const schema = where === 'path' ? spec.request?.params : spec.request?.query;
     if (!schema) continue;
-    const json = toSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    const json = toSchema(schema) as {
+      properties?: Record<string, JsonSchema>;
+      required?: string[];
+    };
     for (const [name, s] of Object.entries(json.properties ?? {})) {
-      out.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: s });
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema: s,
+      });
     }
   }
   if (spec.auth === 'partner' || spec.auth === 'gateway') {
-    out.push({ name: 'X-Timestamp', in: 'header', required: true, schema: { type: 'string', pattern: '^\\d+$' } });
+    out.push({
+      name: 'X-Timestamp',
+      in: 'header',
+      required: true,
+      schema: { type: 'string', pattern: '^\\d+$' },
+    });
   }
   if (spec.idempotent) {
-    out.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 } });
+    out.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', maxLength: 128 },
+    });
   }
   return out;
 }
@@ -87,15 +118,28 @@ export function buildOpenApi(specs: RouteSpec[], info: { version: string }): Jso
             ...(r.schema
               ? { content: { 'application/json': { schema: toSchema(r.schema) } } }
               : Number(status) >= 400
-                ? { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
+                ? {
+                    content: {
+                      'application/json': { schema: { $ref: '#/components/schemas/Error' } },
+                    },
+                  }
                 : {}),
           },
         ]),
-        ['default', { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }],
+        [
+          'default',
+          {
+            description: 'error',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+        ],
       ]),
     };
     if (spec.request?.body) {
-      op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(spec.request.body) } } };
+      op.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: toSchema(spec.request.body) } },
+      };
     }
     if (spec.auth !== 'none') {
       usedSchemes.add(spec.auth);

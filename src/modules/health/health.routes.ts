@@ -10,7 +10,12 @@ const TIMEOUT_MS = 2_000;
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return Promise.race([
     p,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref()),
+    new Promise<T>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`${what} did not answer in ${TIMEOUT_MS} ms`)),
+        TIMEOUT_MS,
+      ).unref(),
+    ),
   ]);
 }
 
@@ -29,7 +34,9 @@ export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiR
         summary: 'Liveness: the process is up',
         tags: ['health'],
         auth: 'none',
-        responses: { 200: { description: 'up', schema: Joi.object({ status: Joi.string().valid('ok') }) } },
+        responses: {
+          200: { description: 'up', schema: Joi.object({ status: Joi.string().valid('ok') }) },
+        },
       },
       async (ctx) => {
         ctx.body = { status: 'ok' };
@@ -42,7 +49,10 @@ export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiR
         summary: 'Readiness: PostgreSQL and Redis are reachable; 503 names the one that is down',
         tags: ['health'],
         auth: 'none',
-        responses: { 200: { description: 'ready', schema: readySchema }, 503: { description: 'a dependency is down' } },
+        responses: {
+          200: { description: 'ready', schema: readySchema },
+          503: { description: 'a dependency is down' },
+        },
       },
       async (ctx) => {
         const [pg, redis] = await Promise.allSettled([
@@ -53,11 +63,19 @@ export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiR
           ),
         ]);
         const down = [
-          ...(pg.status === 'rejected' ? [{ path: 'postgres', message: String((pg.reason as Error).message) }] : []),
-          ...(redis.status === 'rejected' ? [{ path: 'redis', message: String((redis.reason as Error).message) }] : []),
+          ...(pg.status === 'rejected'
+            ? [{ path: 'postgres', message: String((pg.reason as Error).message) }]
+            : []),
+          ...(redis.status === 'rejected'
+            ? [{ path: 'redis', message: String((redis.reason as Error).message) }]
+            : []),
         ];
         if (down.length > 0) {
-          throw new AppError('SERVICE_UNAVAILABLE', `not ready: ${down.map((d) => d.path).join(', ')} down`, down);
+          throw new AppError(
+            'SERVICE_UNAVAILABLE',
+            `not ready: ${down.map((d) => d.path).join(', ')} down`,
+            down,
+          );
         }
         ctx.body = { status: 'ready', checks: { postgres: 'up', redis: 'up' } };
       },

@@ -14,9 +14,7 @@ export enum AccountType {
 }
 
 export type InvestorAccountType =
-  | AccountType.InvestorAvailable
-  | AccountType.InvestorLocked
-  | AccountType.InvestorInvested;
+  AccountType.InvestorAvailable | AccountType.InvestorLocked | AccountType.InvestorInvested;
 export type PlatformAccountType = Exclude<AccountType, InvestorAccountType>;
 
 export const INVESTOR_ACCOUNT_TYPES: readonly InvestorAccountType[] = [
@@ -41,8 +39,7 @@ export const ALLOW_NEGATIVE: ReadonlySet<AccountType> = new Set([
 
 /** Where an entry goes: a platform account, or one of an investor's three accounts. */
 export type AccountRef =
-  | { type: PlatformAccountType }
-  | { type: InvestorAccountType; userId: string | number | bigint };
+  { type: PlatformAccountType } | { type: InvestorAccountType; userId: string | number | bigint };
 
 const INVESTOR_SUFFIX: Record<InvestorAccountType, string> = {
   [AccountType.InvestorAvailable]: 'available',
@@ -64,6 +61,10 @@ export const investorAccount = (
   userId: string | number | bigint,
   kind: 'available' | 'locked' | 'invested',
 ): AccountRef => ({
-  type: { available: AccountType.InvestorAvailable, locked: AccountType.InvestorLocked, invested: AccountType.InvestorInvested }[kind],
+  type: {
+    available: AccountType.InvestorAvailable,
+    locked: AccountType.InvestorLocked,
+    invested: AccountType.InvestorInvested,
+  }[kind],
   userId,
 });

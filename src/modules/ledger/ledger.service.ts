@@ -3,12 +3,7 @@ import { QueryTypes, type Transaction } from 'sequelize';
 import { AppError } from '../../lib/errors';
 import type { TxOptions } from '../../lib/db';
 import { toIdr } from '../../lib/money';
-import {
-  ALLOW_NEGATIVE,
-  type AccountRef,
-  type AccountType,
-  accountCode,
-} from './ledger.accounts';
+import { ALLOW_NEGATIVE, type AccountRef, type AccountType, accountCode } from './ledger.accounts';
 import { LedgerKind } from './ledger.kinds';
 import { Account } from './ledger.model';
 
@@ -47,12 +42,16 @@ function netEntries(posting: Posting): NetEntry[] {
     throw new AppError('INTERNAL_ERROR', `unknown ledger kind ${posting.kind}`);
   }
   if (!posting.idempotencyKey || posting.idempotencyKey.length > 200) {
-    throw new AppError('INTERNAL_ERROR', 'a ledger posting needs an idempotency key of 1-200 chars');
+    throw new AppError(
+      'INTERNAL_ERROR',
+      'a ledger posting needs an idempotency key of 1-200 chars',
+    );
   }
   const byCode = new Map<string, NetEntry>();
   let total = 0n;
   for (const e of posting.entries) {
-    if (typeof e.amount !== 'bigint') throw new AppError('INTERNAL_ERROR', 'ledger amounts are bigint');
+    if (typeof e.amount !== 'bigint')
+      throw new AppError('INTERNAL_ERROR', 'ledger amounts are bigint');
     total += e.amount;
     const code = accountCode(e.account);
     const prev = byCode.get(code);
@@ -66,17 +65,29 @@ function netEntries(posting: Posting): NetEntry[] {
       });
   }
   if (total !== 0n) {
-    throw new AppError('LEDGER_UNBALANCED', `ledger posting ${posting.idempotencyKey} is unbalanced by ${total}`, [], {
-      operational: false,
-      retryable: false,
-    });
+    throw new AppError(
+      'LEDGER_UNBALANCED',
+      `ledger posting ${posting.idempotencyKey} is unbalanced by ${total}`,
+      [],
+      {
+        operational: false,
+        retryable: false,
+      },
+    );
   }
-  const net = [...byCode.values()].filter((e) => e.amount !== 0n).sort((a, b) => (a.code < b.code ? -1 : 1));
+  const net = [...byCode.values()]
+    .filter((e) => e.amount !== 0n)
+    .sort((a, b) => (a.code < b.code ? -1 : 1));
   if (net.length < 2) {
-    throw new AppError('LEDGER_UNBALANCED', `ledger posting ${posting.idempotencyKey} moves no money`, [], {
-      operational: false,
-      retryable: false,
-    });
+    throw new AppError(
+      'LEDGER_UNBALANCED',
+      `ledger posting ${posting.idempotencyKey} moves no money`,
+      [],
+      {
+        operational: false,
+        retryable: false,
+      },
+    );
   }
   return net;
 }
@@ -86,7 +97,10 @@ function hashEntries(kind: string, net: NetEntry[]): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-async function findExisting(key: string, transaction: Transaction): Promise<{ id: string; entries_hash: string } | undefined> {
+async function findExisting(
+  key: string,
+  transaction: Transaction,
+): Promise<{ id: string; entries_hash: string } | undefined> {
   const rows = await Account.sequelize!.query<{ id: string; entries_hash: string }>(
     'SELECT id, entries_hash FROM ledger_transactions WHERE idempotency_key = $1',
     { bind: [key], type: QueryTypes.SELECT, transaction },
@@ -94,12 +108,21 @@ async function findExisting(key: string, transaction: Transaction): Promise<{ id
   return rows[0];
 }
 
-function replayOf(existing: { id: string; entries_hash: string }, hash: string, key: string): PostingResult {
+function replayOf(
+  existing: { id: string; entries_hash: string },
+  hash: string,
+  key: string,
+): PostingResult {
   if (existing.entries_hash !== hash) {
-    throw new AppError('IDEMPOTENCY_CONFLICT', `ledger key ${key} was already used for other entries`, [], {
-      operational: false,
-      retryable: false,
-    });
+    throw new AppError(
+      'IDEMPOTENCY_CONFLICT',
+      `ledger key ${key} was already used for other entries`,
+      [],
+      {
+        operational: false,
+        retryable: false,
+      },
+    );
   }
   return { transactionId: existing.id, replayed: true };
 }
@@ -115,7 +138,10 @@ function replayOf(existing: { id: string; entries_hash: string }, hash: string, 
  *   every posting, so concurrent postings neither deadlock nor lose an update).
  * Nothing is written when it throws.
  */
-export async function postTransaction(posting: Posting, { transaction }: TxOptions): Promise<PostingResult> {
+export async function postTransaction(
+  posting: Posting,
+  { transaction }: TxOptions,
+): Promise<PostingResult> {
   const sequelize = Account.sequelize!;
   const net = netEntries(posting);
   const hash = hashEntries(posting.kind, net);
@@ -129,11 +155,21 @@ export async function postTransaction(posting: Posting, { transaction }: TxOptio
      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[])
      ON CONFLICT (code) DO NOTHING`,
     {
-      bind: [codes, net.map((e) => e.type), net.map((e) => e.ownerUserId), net.map((e) => ALLOW_NEGATIVE.has(e.type))],
+      bind: [
+        codes,
+        net.map((e) => e.type),
+        net.map((e) => e.ownerUserId),
+        net.map((e) => ALLOW_NEGATIVE.has(e.type)),
+      ],
       transaction,
     },
   );
-  const locked = await sequelize.query<{ id: string; code: string; balance: string; allow_negative: boolean }>(
+  const locked = await sequelize.query<{
+    id: string;
+    code: string;
+    balance: string;
+    allow_negative: boolean;
+  }>(
     'SELECT id, code, balance, allow_negative FROM accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE',
     { bind: [codes], type: QueryTypes.SELECT, transaction },
   );
@@ -141,7 +177,13 @@ export async function postTransaction(posting: Posting, { transaction }: TxOptio
 
   const rows = net.map((e) => {
     const account = byCode.get(e.code)!;
-    return { accountId: account.id, code: e.code, amount: e.amount, after: toIdr(account.balance) + e.amount, allowNegative: account.allow_negative };
+    return {
+      accountId: account.id,
+      code: e.code,
+      amount: e.amount,
+      after: toIdr(account.balance) + e.amount,
+      allowNegative: account.allow_negative,
+    };
   });
   const short = rows.filter((r) => r.after < 0n && !r.allowNegative);
   if (short.length > 0) {
@@ -166,14 +208,23 @@ export async function postTransaction(posting: Posting, { transaction }: TxOptio
     },
   );
   if (inserted.length === 0) {
-    return replayOf((await findExisting(posting.idempotencyKey, transaction))!, hash, posting.idempotencyKey);
+    return replayOf(
+      (await findExisting(posting.idempotencyKey, transaction))!,
+      hash,
+      posting.idempotencyKey,
+    );
   }
   const transactionId = inserted[0].id;
   await sequelize.query(
     `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
      SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[])`,
     {
-      bind: [transactionId, rows.map((r) => r.accountId), rows.map((r) => r.amount.toString()), rows.map((r) => r.after.toString())],
+      bind: [
+        transactionId,
+        rows.map((r) => r.accountId),
+        rows.map((r) => r.amount.toString()),
+        rows.map((r) => r.after.toString()),
+      ],
       transaction,
     },
   );
@@ -196,7 +247,12 @@ export async function reverseTransaction(
   { transaction }: TxOptions,
 ): Promise<PostingResult> {
   const sequelize = Account.sequelize!;
-  const entries = await sequelize.query<{ code: string; type: AccountType; owner_user_id: string | null; amount: string }>(
+  const entries = await sequelize.query<{
+    code: string;
+    type: AccountType;
+    owner_user_id: string | null;
+    amount: string;
+  }>(
     `SELECT a.code, a.type, a.owner_user_id, e.amount
        FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id JOIN accounts a ON a.id = e.account_id
       WHERE t.idempotency_key = $1`,
@@ -209,7 +265,9 @@ export async function reverseTransaction(
       idempotencyKey: reversalKey,
       metadata: { reverses: originalKey, reason },
       entries: entries.map((e) => ({
-        account: (e.owner_user_id ? { type: e.type, userId: e.owner_user_id } : { type: e.type }) as AccountRef,
+        account: (e.owner_user_id
+          ? { type: e.type, userId: e.owner_user_id }
+          : { type: e.type }) as AccountRef,
         amount: -toIdr(e.amount),
       })),
     },
@@ -218,7 +276,10 @@ export async function reverseTransaction(
 }
 
 /** Cached balances of the given accounts (0 for an account that has never moved). */
-export async function getBalances(refs: AccountRef[], opts: Partial<TxOptions> = {}): Promise<Map<string, bigint>> {
+export async function getBalances(
+  refs: AccountRef[],
+  opts: Partial<TxOptions> = {},
+): Promise<Map<string, bigint>> {
   const codes = refs.map(accountCode);
   const rows = await Account.sequelize!.query<{ code: string; balance: string }>(
     'SELECT code, balance FROM accounts WHERE code = ANY($1::text[])',
@@ -274,9 +335,20 @@ export async function checkLedger(opts: Partial<TxOptions> = {}): Promise<Ledger
   const result: LedgerCheck = {
     trialBalance: toIdr(totals.entries),
     cachedTotal: toIdr(totals.cached),
-    byType: byType.map((r) => ({ type: r.type, accounts: Number(r.accounts), balance: toIdr(r.balance) })),
-    mismatches: mismatches.map((m) => ({ code: m.code, cached: toIdr(m.cached), computed: toIdr(m.computed) })),
-    unbalancedTransactions: unbalanced.map((u) => ({ idempotencyKey: u.idempotency_key, sum: toIdr(u.sum) })),
+    byType: byType.map((r) => ({
+      type: r.type,
+      accounts: Number(r.accounts),
+      balance: toIdr(r.balance),
+    })),
+    mismatches: mismatches.map((m) => ({
+      code: m.code,
+      cached: toIdr(m.cached),
+      computed: toIdr(m.computed),
+    })),
+    unbalancedTransactions: unbalanced.map((u) => ({
+      idempotencyKey: u.idempotency_key,
+      sum: toIdr(u.sum),
+    })),
     ok: false,
   };
   result.ok =

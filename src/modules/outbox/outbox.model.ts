@@ -18,7 +18,12 @@ export class OutboxMessage extends Model {
   @Column({ type: DataType.DATE, allowNull: true, field: 'run_at' })
   declare runAt: Date | null;
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'created_at', defaultValue: DataType.NOW })
+  @Column({
+    type: DataType.DATE,
+    allowNull: false,
+    field: 'created_at',
+    defaultValue: DataType.NOW,
+  })
   declare createdAt: Date;
 
   @Column({ type: DataType.DATE, allowNull: true, field: 'dispatched_at' })

@@ -7,6 +7,9 @@ if ! command -v node >/dev/null 2>&1; then
   exit 1
 fi
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "› installing dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  echo "› installing dependencies"
+  # `npm install` honours package-lock.json. (`npm ci` would refuse: the lock lists optional
+  # native packages for other platforms that this machine's registry does not serve.)
+  npm install --no-audit --no-fund
+  touch node_modules/.package-lock.json
 fi

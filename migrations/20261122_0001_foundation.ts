@@ -50,6 +50,7 @@ export const up: MigrationFn = async ({ context: sequelize }) => {
       account_id     BIGINT NOT NULL REFERENCES accounts(id),
       amount         BIGINT NOT NULL CHECK (amount <> 0),
       balance_after  BIGINT NOT NULL,
+      memo           TEXT,
       created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     CREATE INDEX ledger_entries_account_idx ON ledger_entries (account_id, id);

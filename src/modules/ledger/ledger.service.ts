@@ -7,11 +7,19 @@ import { ALLOW_NEGATIVE, type AccountRef, type AccountType, accountCode } from '
 import { LedgerKind } from './ledger.kinds';
 import { Account } from './ledger.model';
 
-/** One signed amount on one account. Positive adds to the account's balance. */
+/**
+ * One signed amount on one account. Positive adds to the account's balance. `memo` says what
+ * the amount is (`principal`, `interest`, `late_fee` …) so that figures such as an investor's
+ * total income are read from the ledger; one account may appear in several entries.
+ */
 export interface PostingEntry {
   account: AccountRef;
   amount: bigint;
+  memo?: EntryMemo;
 }
+
+/** What an entry's amount is, where a transaction mixes several things on one account. */
+export type EntryMemo = 'principal' | 'interest' | 'fee' | 'late_fee' | 'spread' | 'refund';
 
 /** A money movement: its kind, the key that makes it happen once, and balanced entries. */
 export interface Posting {
@@ -34,10 +42,20 @@ interface NetEntry {
   amount: bigint;
 }
 
+interface CheckedPosting {
+  /** Entries as given (zero amounts dropped), with their account codes. */
+  entries: { code: string; amount: bigint; memo: EntryMemo | null }[];
+  /** Net movement per account, sorted by code. */
+  net: NetEntry[];
+}
+
 const KINDS = new Set<string>(Object.values(LedgerKind));
 
-/** Nets entries per account, refusing an unbalanced, empty or malformed set. */
-function netEntries(posting: Posting): NetEntry[] {
+const unbalanced = (message: string) =>
+  new AppError('LEDGER_UNBALANCED', message, [], { operational: false, retryable: false });
+
+/** Refuses an unbalanced, empty or malformed set; nets the entries per account. */
+function checkPosting(posting: Posting): CheckedPosting {
   if (!KINDS.has(posting.kind)) {
     throw new AppError('INTERNAL_ERROR', `unknown ledger kind ${posting.kind}`);
   }
@@ -48,12 +66,15 @@ function netEntries(posting: Posting): NetEntry[] {
     );
   }
   const byCode = new Map<string, NetEntry>();
+  const entries: CheckedPosting['entries'] = [];
   let total = 0n;
   for (const e of posting.entries) {
     if (typeof e.amount !== 'bigint')
       throw new AppError('INTERNAL_ERROR', 'ledger amounts are bigint');
+    if (e.amount === 0n) continue;
     total += e.amount;
     const code = accountCode(e.account);
+    entries.push({ code, amount: e.amount, memo: e.memo ?? null });
     const prev = byCode.get(code);
     if (prev) prev.amount += e.amount;
     else
@@ -64,37 +85,20 @@ function netEntries(posting: Posting): NetEntry[] {
         amount: e.amount,
       });
   }
-  if (total !== 0n) {
-    throw new AppError(
-      'LEDGER_UNBALANCED',
-      `ledger posting ${posting.idempotencyKey} is unbalanced by ${total}`,
-      [],
-      {
-        operational: false,
-        retryable: false,
-      },
-    );
+  if (total !== 0n)
+    throw unbalanced(`ledger posting ${posting.idempotencyKey} is unbalanced by ${total}`);
+  const net = [...byCode.values()].sort((a, b) => (a.code < b.code ? -1 : 1));
+  if (net.filter((e) => e.amount !== 0n).length < 2) {
+    throw unbalanced(`ledger posting ${posting.idempotencyKey} moves no money`);
   }
-  const net = [...byCode.values()]
-    .filter((e) => e.amount !== 0n)
-    .sort((a, b) => (a.code < b.code ? -1 : 1));
-  if (net.length < 2) {
-    throw new AppError(
-      'LEDGER_UNBALANCED',
-      `ledger posting ${posting.idempotencyKey} moves no money`,
-      [],
-      {
-        operational: false,
-        retryable: false,
-      },
-    );
-  }
-  return net;
+  return { entries, net };
 }
 
-function hashEntries(kind: string, net: NetEntry[]): string {
-  const canonical = `${kind}|${net.map((e) => `${e.code}=${e.amount}`).join(',')}`;
-  return createHash('sha256').update(canonical).digest('hex');
+function hashEntries(kind: string, entries: CheckedPosting['entries']): string {
+  const lines = entries.map((e) => `${e.code}|${e.memo ?? ''}|${e.amount}`).sort();
+  return createHash('sha256')
+    .update(`${kind}\n${lines.join('\n')}`)
+    .digest('hex');
 }
 
 async function findExisting(
@@ -143,8 +147,8 @@ export async function postTransaction(
   { transaction }: TxOptions,
 ): Promise<PostingResult> {
   const sequelize = Account.sequelize!;
-  const net = netEntries(posting);
-  const hash = hashEntries(posting.kind, net);
+  const { entries, net } = checkPosting(posting);
+  const hash = hashEntries(posting.kind, entries);
 
   const before = await findExisting(posting.idempotencyKey, transaction);
   if (before) return replayOf(before, hash, posting.idempotencyKey);
@@ -180,7 +184,7 @@ export async function postTransaction(
     return {
       accountId: account.id,
       code: e.code,
-      amount: e.amount,
+      before: toIdr(account.balance),
       after: toIdr(account.balance) + e.amount,
       allowNegative: account.allow_negative,
     };
@@ -215,15 +219,24 @@ export async function postTransaction(
     );
   }
   const transactionId = inserted[0].id;
+  // Entries as given, each with the running balance of its account.
+  const running = new Map(rows.map((r) => [r.code, r]));
+  const balances = new Map(rows.map((r) => [r.code, r.before]));
+  const entryRows = entries.map((e) => {
+    const after = balances.get(e.code)! + e.amount;
+    balances.set(e.code, after);
+    return { accountId: running.get(e.code)!.accountId, amount: e.amount, after, memo: e.memo };
+  });
   await sequelize.query(
-    `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
-     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[])`,
+    `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after, memo)
+     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
     {
       bind: [
         transactionId,
-        rows.map((r) => r.accountId),
-        rows.map((r) => r.amount.toString()),
-        rows.map((r) => r.after.toString()),
+        entryRows.map((r) => r.accountId),
+        entryRows.map((r) => r.amount.toString()),
+        entryRows.map((r) => r.after.toString()),
+        entryRows.map((r) => r.memo),
       ],
       transaction,
     },
@@ -252,8 +265,9 @@ export async function reverseTransaction(
     type: AccountType;
     owner_user_id: string | null;
     amount: string;
+    memo: EntryMemo | null;
   }>(
-    `SELECT a.code, a.type, a.owner_user_id, e.amount
+    `SELECT a.code, a.type, a.owner_user_id, e.amount, e.memo
        FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id JOIN accounts a ON a.id = e.account_id
       WHERE t.idempotency_key = $1`,
     { bind: [originalKey], type: QueryTypes.SELECT, transaction },
@@ -269,6 +283,7 @@ export async function reverseTransaction(
           ? { type: e.type, userId: e.owner_user_id }
           : { type: e.type }) as AccountRef,
         amount: -toIdr(e.amount),
+        memo: e.memo ?? undefined,
       })),
     },
     { transaction },

@@ -26,7 +26,19 @@ export interface Config {
   partner: { mode: AdapterMode; secret: string };
   kycMode: AdapterMode;
   smsMode: AdapterMode;
-  admin: { user: string; password: string };
+  admin: { user: string; password: string; sessionTtlSeconds: number };
+  /** 32-byte key (hex) for PII at rest: AES-256-GCM and HMAC lookup hashes derive from it. */
+  dataEncryptionKey: string;
+  /** Trust X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
+  auth: {
+    sessionTtlSeconds: number;
+    captchaTtlSeconds: number;
+    loginMaxFailures: number;
+    loginLockSeconds: number;
+  };
+  smsHttp: { url?: string; apiKey?: string };
+  kycHttp: { url?: string; apiKey?: string };
   sms: { perMinutePerMobile: number; perDayPerMobile: number; perDayPerIp: number };
   market: {
     tradeCountLimit: number;
@@ -109,6 +121,28 @@ export const envSchema = Joi.object({
       then: Joi.required(),
       otherwise: Joi.optional().default('admin-password'),
     }),
+  ADMIN_SESSION_TTL_SECONDS: positive(8 * 3600),
+  DATA_ENCRYPTION_KEY: Joi.string()
+    .pattern(/^[0-9a-fA-F]{64}$/)
+    .message('{{#label}} must be 64 hex characters (32 bytes)')
+    .when('NODE_ENV', {
+      is: 'production',
+      then: Joi.required(),
+      otherwise: Joi.optional().default('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'),
+    }),
+  TRUST_PROXY: Joi.boolean().default(false),
+  SESSION_TTL_SECONDS: positive(7 * 24 * 3600),
+  CAPTCHA_TTL_SECONDS: positive(120),
+  LOGIN_MAX_FAILURES: positive(5),
+  LOGIN_LOCK_SECONDS: positive(900),
+  SMS_HTTP_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .when('SMS_MODE', { is: 'http', then: Joi.required() }),
+  SMS_API_KEY: Joi.string().min(8).when('SMS_MODE', { is: 'http', then: Joi.required() }),
+  KYC_HTTP_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .when('KYC_MODE', { is: 'http', then: Joi.required() }),
+  KYC_API_KEY: Joi.string().min(8).when('KYC_MODE', { is: 'http', then: Joi.required() }),
   SMS_PER_MINUTE_PER_MOBILE: positive(1),
   SMS_PER_DAY_PER_MOBILE: positive(10),
   SMS_PER_DAY_PER_IP: positive(10),
@@ -172,7 +206,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     partner: { mode: v.PARTNER_MODE, secret: v.PARTNER_SECRET },
     kycMode: v.KYC_MODE,
     smsMode: v.SMS_MODE,
-    admin: { user: v.ADMIN_USER, password: v.ADMIN_PASSWORD },
+    admin: { user: v.ADMIN_USER, password: v.ADMIN_PASSWORD, sessionTtlSeconds: v.ADMIN_SESSION_TTL_SECONDS },
+    dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
+    trustProxy: v.TRUST_PROXY,
+    auth: {
+      sessionTtlSeconds: v.SESSION_TTL_SECONDS,
+      captchaTtlSeconds: v.CAPTCHA_TTL_SECONDS,
+      loginMaxFailures: v.LOGIN_MAX_FAILURES,
+      loginLockSeconds: v.LOGIN_LOCK_SECONDS,
+    },
+    smsHttp: { url: v.SMS_HTTP_URL, apiKey: v.SMS_API_KEY },
+    kycHttp: { url: v.KYC_HTTP_URL, apiKey: v.KYC_API_KEY },
     sms: {
       perMinutePerMobile: v.SMS_PER_MINUTE_PER_MOBILE,
       perDayPerMobile: v.SMS_PER_DAY_PER_MOBILE,

@@ -1,30 +1,44 @@
 import Koa from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Sequelize } from 'sequelize-typescript';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
-import type { Config } from '../config';
 import { adminBasicAuth } from './http/admin-auth';
-import type { ApiRouter, RouteSpec } from './http/api-router';
+import type { ApiRouter, RouteGuards, RouteSpec } from './http/api-router';
+import { bearerToken, requireSession } from './http/auth';
+import { idempotency } from './http/idempotency';
 import { errorHandler } from './http/error-handler';
 import { createMetrics } from './http/metrics';
 import { requestContext } from './http/request-id';
-import type { Logger } from './lib/logger';
+import { adminRoutes } from './modules/admin/admin.routes';
+import { authRoutes } from './modules/auth/auth.routes';
+import { banksRoutes } from './modules/banks/banks.routes';
 import { docsRoutes } from './modules/docs/docs.routes';
+import { kycRoutes } from './modules/kyc/kyc.routes';
+import { meRoutes } from './modules/users/me.routes';
+import type { Runtime } from './runtime';
 import { healthRoutes } from './modules/health/health.routes';
 import { ApiRouter as Router } from './http/api-router';
 
-/** What the web app needs from the process: configuration and open connections. */
-export interface AppDeps {
-  config: Readonly<Config>;
-  logger: Logger;
-  sequelize: Sequelize;
-  /** A fail-fast client (no offline queue) for sessions, rate limits and readiness. */
-  redis: Redis;
-  queues: Map<string, Queue>;
+
+/** What the web app needs from the process: configuration, connections, ports. */
+export type AppDeps = Pick<Runtime, 'config' | 'logger' | 'sequelize' | 'redis' | 'queues' | 'cipher' | 'sessions' | 'ports'>;
+
+/** The guards every router shares: one per kind of caller, and the idempotency layer. */
+function buildGuards(deps: AppDeps): RouteGuards {
+  return {
+    auth: {
+      investor: requireSession(deps.sessions, 'investor'),
+      admin: requireSession(deps.sessions, 'admin'),
+      adminBasic: adminBasicAuth(deps.config.admin, async (authorization) => isAdminToken(deps, authorization)),
+    },
+    idempotency: idempotency(deps.sequelize),
+  };
+}
+
+async function isAdminToken(deps: AppDeps, authorization: string | undefined): Promise<boolean> {
+  const token = bearerToken(authorization);
+  return token ? (await deps.sessions.touch(token))?.role === 'admin' : false;
 }
 
 /** Body limits: JSON only, small. */
@@ -38,7 +52,15 @@ export function buildRouters(
   deps: AppDeps,
   metrics: ReturnType<typeof createMetrics>,
 ): ApiRouter[] {
-  const routers: ApiRouter[] = [healthRoutes(deps)];
+  const guards = buildGuards(deps);
+  const routers: ApiRouter[] = [
+    healthRoutes(deps),
+    authRoutes(deps, guards),
+    meRoutes(deps, guards),
+    kycRoutes(deps, guards),
+    banksRoutes(deps, guards),
+    adminRoutes(deps, guards),
+  ];
   const metricsRouter = new Router().route(
     {
       method: 'get',
@@ -77,7 +99,7 @@ export function createApp(
   deps: AppDeps,
   opts: { extraRouters?: ApiRouter[] } = {},
 ): { app: Koa; routers: ApiRouter[] } {
-  const app = new Koa({ proxy: true });
+  const app = new Koa({ proxy: deps.config.trustProxy });
   const metrics = createMetrics({
     redis: deps.redis,
     queues: deps.queues,
@@ -114,7 +136,7 @@ export function createApp(
     serverAdapter: board,
   });
   board.setBasePath('/admin/queues');
-  const guard = adminBasicAuth(deps.config.admin);
+  const guard = adminBasicAuth(deps.config.admin, (authorization) => isAdminToken(deps, authorization));
   const boardMiddleware = board.registerPlugin();
   app.use(async (ctx, next) => {
     if (ctx.path === '/admin/queues' || ctx.path.startsWith('/admin/queues/')) {

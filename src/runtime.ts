@@ -2,9 +2,13 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize-typescript';
 import { getConfig, type Config } from '../config';
+import { createKycPort, type KycPort } from './adapters/kyc';
+import { createSmsPort, type SmsPort } from './adapters/sms';
+import { PiiCipher } from './lib/crypto';
 import { createSequelize } from './lib/db';
 import { createLogger, type Logger } from './lib/logger';
 import { createRedis } from './lib/redis';
+import { SessionStore } from './modules/auth/session.service';
 import { setOutboxKick } from './modules/outbox/outbox.service';
 import { OutboxRelay } from './queues/outbox-relay';
 import { createQueues } from './queues/queues';
@@ -21,13 +25,24 @@ export interface Runtime {
   producer: Redis;
   queues: Map<string, Queue>;
   relay: OutboxRelay;
+  /** PII encryption and lookup hashes (DATA_ENCRYPTION_KEY). */
+  cipher: PiiCipher;
+  sessions: SessionStore;
+  /** Outside parties, sandbox or HTTP by configuration. */
+  ports: Ports;
   close(): Promise<void>;
+}
+
+/** Every outside party's port. */
+export interface Ports {
+  sms: SmsPort;
+  kyc: KycPort;
 }
 
 /** Opens config, logger, PostgreSQL, Redis and the queues for one process. */
 export function openRuntime(
   name: string,
-  overrides: { config?: Readonly<Config>; logger?: Logger; sequelize?: Sequelize } = {},
+  overrides: { config?: Readonly<Config>; logger?: Logger; sequelize?: Sequelize; ports?: Partial<Ports> } = {},
 ): Runtime {
   const config = overrides.config ?? getConfig();
   const logger =
@@ -60,6 +75,9 @@ export function openRuntime(
     producer,
     queues,
     relay,
+    cipher: new PiiCipher(config.dataEncryptionKey),
+    sessions: new SessionStore(redis),
+    ports: { sms: createSmsPort(config), kyc: createKycPort(config), ...overrides.ports },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,3 +1,4 @@
+import { kycVerifyProcessor } from './kyc-verify.processor';
 import { ledgerAuditProcessor } from './ledger-audit.processor';
 import { outboxRelayProcessor } from './outbox-relay.processor';
 import type { ProcessorRegistry } from './types';
@@ -6,4 +7,5 @@ import type { ProcessorRegistry } from './types';
 export const PROCESSORS: ProcessorRegistry = {
   'outbox.relay': outboxRelayProcessor,
   'ledger.audit': ledgerAuditProcessor,
+  'kyc.verify': kycVerifyProcessor,
 };

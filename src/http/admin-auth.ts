@@ -1,13 +1,6 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { safeEqual } from '../lib/crypto';
 import type { Middleware } from 'koa';
 import { AppError } from '../lib/errors';
-
-function safeEqual(a: string, b: string): boolean {
-  // Hash first so that lengths never leak through timing.
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
-}
 
 /** True when the Basic credentials match the admin's (ADMIN_USER / ADMIN_PASSWORD). */
 export function checkBasicAuth(

@@ -20,20 +20,37 @@ export interface RouteSpec {
   idempotent?: boolean;
 }
 
+/** Middleware that each kind of route needs: one guard per auth kind, and the idempotency layer. */
+export interface RouteGuards {
+  auth?: Partial<Record<Exclude<RouteAuth, 'none'>, Middleware>>;
+  idempotency?: Middleware;
+}
+
 /**
- * A @koa/router whose every route is declared with a RouteSpec: the spec's schemas validate the
- * request and the same spec feeds /openapi.json, so no route can exist undocumented.
+ * A @koa/router whose every route is declared with a RouteSpec: the spec's auth picks the
+ * guard (which runs first), then the idempotency layer, then joi validation, then the handler;
+ * the same spec feeds /openapi.json, so no route can exist undocumented. Declaring a route
+ * whose guard is missing throws at start-up.
  */
 export class ApiRouter {
   readonly router = new Router();
   readonly specs: RouteSpec[] = [];
 
+  constructor(private readonly guards: RouteGuards = {}) {}
+
   route(spec: RouteSpec, ...handlers: Middleware[]): this {
+    const chain: Middleware[] = [];
+    if (spec.auth !== 'none') {
+      const guard = this.guards.auth?.[spec.auth];
+      if (!guard) throw new Error(`no ${spec.auth} guard for ${spec.method.toUpperCase()} ${spec.path}`);
+      chain.push(guard);
+    }
+    if (spec.idempotent) {
+      if (!this.guards.idempotency) throw new Error(`no idempotency layer for ${spec.path}`);
+      chain.push(this.guards.idempotency);
+    }
+    chain.push(validate(spec.request ?? {}), ...handlers);
     this.specs.push(spec);
-    const chain: Middleware[] = [
-      ...(spec.request ? [validate(spec.request)] : [validate({})]),
-      ...handlers,
-    ];
     this.router[spec.method](spec.path, ...(chain as [Middleware]));
     return this;
   }

@@ -40,6 +40,20 @@ function fromHttpError(err: HttpishError): AppError | undefined {
   return undefined;
 }
 
+/** Redis or PostgreSQL unreachable: 503, so that clients retry instead of reporting a bug. */
+function fromDependencyError(err: unknown): AppError | undefined {
+  const e = err as { name?: string; message?: string };
+  const redisDown = e?.name === 'MaxRetriesPerRequestError' || /Stream isn't writeable|Connection is closed/.test(e?.message ?? '');
+  const pgDown = ['SequelizeConnectionError', 'SequelizeConnectionRefusedError', 'SequelizeConnectionAcquireTimeoutError'].includes(e?.name ?? '');
+  if (redisDown || pgDown) {
+    return new AppError('SERVICE_UNAVAILABLE', `${redisDown ? 'Redis' : 'the database'} is unavailable; try again shortly`, [], {
+      operational: false,
+      retryAfter: 5,
+    });
+  }
+  return undefined;
+}
+
 /**
  * Renders every error, and every unmatched route, in the SPEC's shape:
  * {"error":{"code","message","details":[{path,message}]}}. Unexpected errors are logged in
@@ -53,7 +67,7 @@ export function errorHandler(logger: Logger): Middleware {
         throw new AppError('NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
       }
     } catch (raw) {
-      const err = isAppError(raw) ? raw : (fromHttpError(raw as HttpishError) ?? undefined);
+      const err = isAppError(raw) ? raw : (fromHttpError(raw as HttpishError) ?? fromDependencyError(raw));
       const log = (ctx.state.log as Logger | undefined) ?? logger;
       if (!err) {
         log.error({ err: raw }, 'unhandled error');
@@ -65,6 +79,7 @@ export function errorHandler(logger: Logger): Middleware {
       if (!err.operational) log.error({ err }, 'non-operational error');
       ctx.status = err.status;
       ctx.body = err.toBody();
+      if (err.options.retryAfter) ctx.set('Retry-After', String(err.options.retryAfter));
       if (err.code === 'UNAUTHORIZED' && ctx.state.wwwAuthenticate)
         ctx.set('WWW-Authenticate', ctx.state.wwwAuthenticate);
     }

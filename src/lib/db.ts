@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Sequelize } from 'sequelize-typescript';
-import { QueryTypes, Transaction } from 'sequelize';
+import { QueryTypes, Transaction, type Sequelize as BaseSequelize } from 'sequelize';
 import { ALL_MODELS } from '../models';
 
 export { Transaction };
@@ -35,7 +35,7 @@ function pgCode(err: unknown): string | undefined {
  * commit goes in `transaction.afterCommit`.
  */
 export async function withTransaction<T>(
-  sequelize: Sequelize,
+  sequelize: BaseSequelize,
   fn: (transaction: Transaction) => Promise<T>,
   opts: { isolationLevel?: Transaction.ISOLATION_LEVELS; retries?: number } = {},
 ): Promise<T> {

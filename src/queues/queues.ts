@@ -5,12 +5,15 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 export enum QueueName {
   /** Housekeeping: outbox relay, ledger audit, and the sweepers of later areas. */
   Maintenance = 'maintenance',
+  /** Investor on-boarding: KYC checks with the provider. */
+  Investors = 'investors',
 }
 
 /** Every job name with its payload type. No secrets or raw PII in payloads: ids only. */
 export interface JobPayloads {
   'outbox.relay': Record<string, never>;
   'ledger.audit': Record<string, never>;
+  'kyc.verify': { verificationId: string };
 }
 
 /** A job name of the registry. */
@@ -29,6 +32,10 @@ const empty = Joi.object({}).unknown(false);
 export const JOBS: { [K in JobName]: JobDefinition<K> } = {
   'outbox.relay': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
   'ledger.audit': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
+  'kyc.verify': {
+    queue: QueueName.Investors,
+    payload: Joi.object({ verificationId: Joi.string().pattern(/^\d+$/).required() }),
+  },
 };
 
 /**

@@ -6,6 +6,7 @@ import { getConfig, type Config } from '../../config';
 import { createApp } from '../../src/app';
 import type { ApiRouter } from '../../src/http/api-router';
 import { createSequelize } from '../../src/lib/db';
+import { waitReady } from '../../src/lib/redis';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { openRuntime, type Runtime } from '../../src/runtime';
 
@@ -29,6 +30,8 @@ export function testRuntime(file: string, overrides: Partial<Config> = {}): Runt
   const config = Object.freeze({
     ...base,
     queuePrefix: `t-${file}-${randomUUID().slice(0, 8)}`,
+    // Tests speak through X-Forwarded-For to stand for many clients.
+    trustProxy: true,
     ...overrides,
   });
   const rt = openRuntime(`test-${file}`, { config, logger: silentLogger, sequelize: testDb() });
@@ -36,11 +39,15 @@ export function testRuntime(file: string, overrides: Partial<Config> = {}): Runt
   return rt;
 }
 
+/** The configuration tests start from (for partial overrides of nested settings). */
+testRuntime.defaults = (): Readonly<Config> => getConfig();
+
 /** Starts the Koa app of a runtime on a free port; returns its base URL and a closer. */
 export async function startApp(
   rt: Runtime,
   extraRouters: ApiRouter[] = [],
 ): Promise<{ url: string; routers: ApiRouter[]; close: () => Promise<void> }> {
+  await Promise.all([waitReady(rt.redis), waitReady(rt.producer)]).catch(() => undefined);
   const { app, routers } = createApp(rt, { extraRouters });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

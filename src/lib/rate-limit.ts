@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+
+/** One fixed-window counter: at most `limit` hits per `windowSeconds` under `key`. */
+export interface Limit {
+  key: string;
+  limit: number;
+  windowSeconds: number;
+}
+
+// Checks every counter first and counts a hit on all of them only when none is full, atomically.
+const SCRIPT = `
+for i = 1, #KEYS do
+  local v = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if v >= tonumber(ARGV[2 * i - 1]) then return i end
+end
+for i = 1, #KEYS do
+  local v = redis.call('INCR', KEYS[i])
+  if v == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2 * i]) end
+end
+return 0`;
+
+/**
+ * Counts one hit against every limit, or none when any is full. Returns the first full limit
+ * (nothing counted), or undefined when the hit was allowed and counted.
+ */
+export async function hitLimits(redis: Redis, limits: Limit[]): Promise<Limit | undefined> {
+  const args = limits.flatMap((l) => [String(l.limit), String(l.windowSeconds)]);
+  const full = Number(await redis.eval(SCRIPT, limits.length, ...limits.map((l) => l.key), ...args));
+  return full > 0 ? limits[full - 1] : undefined;
+}
+
+/** Seconds until the key's window ends (for Retry-After). */
+export async function secondsLeft(redis: Redis, key: string): Promise<number> {
+  return Math.max(1, await redis.ttl(key));
+}
+
+/** The calendar day in Jakarta (UTC+7), for per-day limits as users count days. */
+export function jakartaDay(now: Date): string {
+  return new Date(now.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
+}

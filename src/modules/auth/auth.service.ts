@@ -1,0 +1,129 @@
+import type { Redis } from 'ioredis';
+import { UniqueConstraintError } from 'sequelize';
+import type { Config } from '../../../config';
+import type { SmsPort } from '../../adapters/sms';
+import { safeEqual, type PiiCipher } from '../../lib/crypto';
+import { AppError } from '../../lib/errors';
+import { maskMobile } from '../../lib/masking';
+import { User, UserRole } from '../users/user.model';
+import { hashPassword, verifyPassword } from './password';
+import type { SessionStore } from './session.service';
+import { consumeSmsCode } from './sms-code.service';
+
+export interface AuthDeps {
+  redis: Redis;
+  config: Readonly<Config>;
+  sessions: SessionStore;
+  cipher: PiiCipher;
+  sms: SmsPort;
+}
+
+/** What register and login answer. */
+export interface AuthResult {
+  token: string;
+  user: { id: string; mobile: string };
+}
+
+export const isRegistered = async (mobile: string) => (await User.count({ where: { mobile } })) > 0;
+
+const failKey = (who: string) => `login-fail:${who}`;
+
+/**
+ * Refuses a login while the mobile (or the IP) has too many recent failures: at most
+ * LOGIN_MAX_FAILURES per LOGIN_LOCK_SECONDS for a mobile, ten times that for an address.
+ */
+async function assertNotThrottled(deps: AuthDeps, who: string[]): Promise<void> {
+  const { loginMaxFailures } = deps.config.auth;
+  for (const [i, w] of who.entries()) {
+    const n = Number((await deps.redis.get(failKey(w))) ?? 0);
+    if (n >= loginMaxFailures * (i === 0 ? 1 : 10)) {
+      const retryAfter = Math.max(1, await deps.redis.ttl(failKey(w)));
+      throw new AppError('RATE_LIMITED', 'too many failed logins; try again later', [], { retryAfter, retryable: false });
+    }
+  }
+}
+
+async function recordFailure(deps: AuthDeps, who: string[]): Promise<void> {
+  const { loginLockSeconds } = deps.config.auth;
+  const multi = deps.redis.multi();
+  for (const w of who) multi.incr(failKey(w)).expire(failKey(w), loginLockSeconds, 'NX');
+  await multi.exec();
+}
+
+async function startSession(deps: AuthDeps, user: User): Promise<AuthResult> {
+  await User.update({ lastLoginAt: new Date() }, { where: { id: user.id } });
+  const token = await deps.sessions.create(String(user.id), 'investor', deps.config.auth.sessionTtlSeconds);
+  return { token, user: { id: String(user.id), mobile: maskMobile(user.mobile!) } };
+}
+
+/** Sign-up (seed 000 item 2): the SMS code proves the mobile; the password is stored hashed. */
+export async function register(deps: AuthDeps, input: { mobile: string; smsCode: string; password: string }): Promise<AuthResult> {
+  if (await isRegistered(input.mobile)) {
+    throw new AppError('MOBILE_ALREADY_REGISTERED', 'this mobile number is already registered; log in instead', [
+      { path: 'mobile', message: 'already registered' },
+    ]);
+  }
+  await consumeSmsCode(deps, input.mobile, 'register', input.smsCode);
+  const passwordHash = await hashPassword(input.password);
+  let user: User;
+  try {
+    user = await User.create({ role: UserRole.Investor, mobile: input.mobile, passwordHash });
+  } catch (err) {
+    if (err instanceof UniqueConstraintError) {
+      throw new AppError('MOBILE_ALREADY_REGISTERED', 'this mobile number is already registered; log in instead');
+    }
+    throw err;
+  }
+  return startSession(deps, user);
+}
+
+/** Login by password or by SMS code; repeated failures are throttled per mobile and per IP. */
+export async function login(
+  deps: AuthDeps,
+  input: { mobile: string; password?: string; smsCode?: string; ip: string },
+): Promise<AuthResult> {
+  const who = [`mobile:${input.mobile}`, `ip:${input.ip}`];
+  await assertNotThrottled(deps, who);
+  const user = await User.findOne({ where: { mobile: input.mobile, role: UserRole.Investor } });
+  if (input.smsCode !== undefined) {
+    try {
+      await consumeSmsCode(deps, input.mobile, 'login', input.smsCode);
+    } catch (err) {
+      await recordFailure(deps, who);
+      throw err;
+    }
+    if (!user) throw new AppError('INVALID_CREDENTIALS', 'wrong mobile number or password');
+  } else if (!(await verifyPassword(user?.passwordHash, input.password ?? '')) || !user) {
+    await recordFailure(deps, who);
+    throw new AppError('INVALID_CREDENTIALS', 'wrong mobile number or password');
+  }
+  await deps.redis.del(failKey(who[0]));
+  return startSession(deps, user);
+}
+
+/** Changes the password and ends every session of the user (the caller logs in again). */
+export async function changePassword(deps: AuthDeps, userId: string, input: { oldPassword: string; newPassword: string }): Promise<void> {
+  const user = await User.findByPk(userId);
+  if (!user || !(await verifyPassword(user.passwordHash, input.oldPassword))) {
+    throw new AppError('INVALID_CREDENTIALS', 'the current password is wrong', [{ path: 'oldPassword', message: 'wrong password' }]);
+  }
+  await User.update({ passwordHash: await hashPassword(input.newPassword), passwordChangedAt: new Date() }, { where: { id: userId } });
+  await deps.sessions.endAll(userId, 'investor');
+}
+
+/** Admin login against ADMIN_USER / ADMIN_PASSWORD, throttled like investors'. */
+export async function adminLogin(deps: AuthDeps, input: { username: string; password: string; ip: string }): Promise<{ token: string }> {
+  const who = [`admin:${input.username}`, `ip:${input.ip}`];
+  await assertNotThrottled(deps, who);
+  const userOk = safeEqual(input.username, deps.config.admin.user);
+  const passOk = safeEqual(input.password, deps.config.admin.password);
+  if (!userOk || !passOk) {
+    await recordFailure(deps, who);
+    throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
+  }
+  const admin = await User.findOne({ where: { username: input.username, role: UserRole.Admin } });
+  if (!admin) throw new AppError('SERVICE_UNAVAILABLE', 'the admin user is not seeded; run the set-up');
+  await deps.redis.del(failKey(who[0]));
+  return { token: await deps.sessions.create(String(admin.id), 'admin', deps.config.admin.sessionTtlSeconds) };
+}
+

@@ -1,0 +1,58 @@
+import Joi from 'joi';
+import { ApiRouter, type RouteGuards } from '../../http/api-router';
+import { nikSchema } from '../../lib/identity';
+import type { Runtime } from '../../runtime';
+import { User } from '../users/user.model';
+import { KycStatus } from './kyc.states';
+import { kycView, submitKyc } from './kyc.service';
+
+const kycResult = Joi.object({ verified: Joi.boolean(), status: Joi.string().valid(...Object.values(KycStatus)) });
+
+export const kycBody = Joi.object({
+  realName: Joi.string()
+    .trim()
+    .min(2)
+    .max(100)
+    .pattern(/^[\p{L}][\p{L} .'-]*$/u)
+    .message('{{#label}} must be a name (letters, spaces, . \' -)')
+    .required(),
+  idCardNo: nikSchema.required(),
+});
+
+/** KYC (seed 000 items 3-4): status, and submission that the kyc.verify job checks. */
+export function kycRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
+  return new ApiRouter(guards)
+    .route(
+      {
+        method: 'get',
+        path: '/api/v1/me/kyc',
+        summary: 'KYC status; verified is true for provider-passed and admin-approved alike',
+        tags: ['kyc'],
+        auth: 'investor',
+        responses: { 200: { description: 'status', schema: kycResult } },
+      },
+      async (ctx) => {
+        const user = await User.findByPk(ctx.state.session.userId);
+        ctx.body = kycView(user!.kycStatus);
+      },
+    )
+    .route(
+      {
+        method: 'post',
+        path: '/api/v1/me/kyc',
+        summary: 'Submit real name and NIK; checked by the provider, else manual review',
+        tags: ['kyc'],
+        auth: 'investor',
+        idempotent: true,
+        request: { body: kycBody },
+        responses: {
+          202: { description: 'accepted, pending', schema: kycResult },
+          409: { description: 'KYC_ALREADY_SUBMITTED or NIK_ALREADY_USED' },
+        },
+      },
+      async (ctx) => {
+        ctx.status = 202;
+        ctx.body = await submitKyc(deps.cipher, ctx.state.session.userId, ctx.state.body);
+      },
+    );
+}

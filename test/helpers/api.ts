@@ -45,8 +45,9 @@ export const randomMobile = () => `0812${String(randomInt(0, 100_000_000)).padSt
 /** A random address for X-Forwarded-For (the test app trusts the proxy header). */
 export const randomIp = () => `10.${randomInt(0, 255)}.${randomInt(0, 255)}.${randomInt(1, 254)}`;
 
-/** A valid NIK with the given last four digits (born 23-01-1995, a woman: DD + 40). */
-export const nikEnding = (last4: string) => `317506${'63'}0195${last4}`;
+/** A fresh valid NIK (random province and birth day, 1995) with the given serial. */
+export const randomNik = (serial = String(randomInt(1001, 9998))) =>
+  `${randomInt(11, 95)}7506${String(randomInt(1, 28) + (randomInt(0, 2) ? 40 : 0)).padStart(2, '0')}0195${serial}`;
 
 /** Captcha → SMS code → register; returns the token, user and mobile. */
 export async function registerInvestor(api: Api, mobile = randomMobile(), password = 'secret123') {

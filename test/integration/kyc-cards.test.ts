@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { withTransaction } from '../../src/lib/db';
 import { AccountType, investorAccount, platformAccount } from '../../src/modules/ledger/ledger.accounts';
@@ -8,12 +7,11 @@ import { BankCard } from '../../src/modules/banks/bank-card.model';
 import { KycVerification } from '../../src/modules/kyc/kyc.model';
 import { PROCESSORS } from '../../jobs/processors';
 import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
-import { apiClient, eventually, nikEnding, registerInvestor, type Api } from '../helpers/api';
+import { apiClient, eventually, randomNik, registerInvestor, type Api } from '../helpers/api';
 import { startApp, testDb, testRuntime } from '../helpers/context';
 
 const rt = testRuntime('kyc');
-/** A fresh NIK whose serial is none of the sandbox's special endings (0000, 9999). */
-const freshNik = () => `${String(randomInt(11, 95))}7506${String(randomInt(1, 28)).padStart(2, '0')}0195${randomInt(1001, 9998)}`;
+const freshNik = () => randomNik();
 
 describe('investors: KYC, bank cards, profile and account views', () => {
   let api: Api;
@@ -61,7 +59,7 @@ describe('investors: KYC, bank cards, profile and account views', () => {
 
     it('when the sandbox sends it to manual review and an admin approves, then verified is true', async () => {
       const inv = await registerInvestor(api);
-      await verified(inv.token, nikEnding('0000'));
+      await verified(inv.token, freshNik().replace(/\d{4}$/, '0000'));
       expect(await kycOf(inv.token)).to.deep.equal({ verified: false, status: 'manual_review' });
       const admin = (await api.post('/admin/v1/auth/login', { username: rt.config.admin.user, password: rt.config.admin.password })).body.token;
       const queue = await api.get('/admin/v1/kyc?pageSize=100', { token: admin });
@@ -78,7 +76,7 @@ describe('investors: KYC, bank cards, profile and account views', () => {
 
     it('when an admin rejects with a reason, then the investor sees it and may submit again', async () => {
       const inv = await registerInvestor(api);
-      const nik = nikEnding('0000').replace(/^3175/, '3276');
+      const nik = freshNik().replace(/\d{4}$/, '0000');
       await verified(inv.token, nik);
       const admin = (await api.post('/admin/v1/auth/login', { username: rt.config.admin.user, password: rt.config.admin.password })).body.token;
       const v = await KycVerification.findOne({ where: { userId: inv.userId } });

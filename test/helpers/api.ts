@@ -72,3 +72,7 @@ export async function eventually(fn: () => Promise<boolean>, ms = 8_000): Promis
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A fresh 16-digit card number: BIN + random middle + the given last four digits. */
+export const randomCard = (bin: string, last4 = String(randomInt(1000, 9999))) =>
+  `${bin}${String(randomInt(0, 1_000_000)).padStart(16 - bin.length - 4, '0')}${last4}`;

@@ -7,7 +7,7 @@ import { BankCard } from '../../src/modules/banks/bank-card.model';
 import { KycVerification } from '../../src/modules/kyc/kyc.model';
 import { PROCESSORS } from '../../jobs/processors';
 import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
-import { apiClient, eventually, randomNik, registerInvestor, type Api } from '../helpers/api';
+import { apiClient, eventually, randomCard, randomNik, registerInvestor, type Api } from '../helpers/api';
 import { startApp, testDb, testRuntime } from '../helpers/context';
 
 const rt = testRuntime('kyc');
@@ -159,18 +159,20 @@ describe('investors: KYC, bank cards, profile and account views', () => {
     it('when a card is bound and then replaced, then it is masked, encrypted, and the old one is recorded as replaced', async () => {
       const inv = await registerInvestor(api);
       await verified(inv.token);
-      const first = await api.post('/api/v1/me/bank-cards', { bankCode: 'BCA', cardNo: '4556330000001234' }, { token: inv.token });
+      const bca = randomCard('455633', '1234');
+      const bri = randomCard('518828', '5678');
+      const first = await api.post('/api/v1/me/bank-cards', { bankCode: 'BCA', cardNo: bca }, { token: inv.token });
       expect(first.status).to.equal(201);
       expect(first.body).to.include({ bankCode: 'BCA', bankName: 'Bank Central Asia', cardNo: '****1234' });
-      const same = await api.post('/api/v1/me/bank-cards', { bankCode: 'BCA', cardNo: '4556330000001234' }, { token: inv.token });
+      const same = await api.post('/api/v1/me/bank-cards', { bankCode: 'BCA', cardNo: bca }, { token: inv.token });
       expect(same.status).to.equal(200);
-      const second = await api.post('/api/v1/me/bank-cards', { bankCode: 'BRI', cardNo: '5188280000005678' }, { token: inv.token });
+      const second = await api.post('/api/v1/me/bank-cards', { bankCode: 'BRI', cardNo: bri }, { token: inv.token });
       expect(second.status).to.equal(201);
       const cards = await BankCard.findAll({ where: { userId: inv.userId }, order: [['id', 'ASC']] });
       expect(cards.map((c) => c.status)).to.deep.equal(['replaced', 'active']);
       expect(cards[0].replacedAt).to.be.instanceOf(Date);
       const [rows] = (await testDb().query('SELECT * FROM bank_cards WHERE user_id = $1', { bind: [inv.userId] })) as [object[], unknown];
-      expect(JSON.stringify(rows)).to.not.contain('5188280000005678');
+      expect(JSON.stringify(rows)).to.not.contain(bri).and.not.contain(bca);
       const me = await api.get('/api/v1/me', { token: inv.token });
       expect(me.body.bankCard).to.include({ bankCode: 'BRI', cardNo: '****5678' });
     });
@@ -180,7 +182,7 @@ describe('investors: KYC, bank cards, profile and account views', () => {
       const b = await registerInvestor(api);
       await verified(a.token);
       await verified(b.token);
-      const cardNo = `52416900${String(Date.now()).slice(-8)}`;
+      const cardNo = randomCard('524169');
       expect((await api.post('/api/v1/me/bank-cards', { bankCode: 'BCA', cardNo }, { token: a.token })).status).to.equal(201);
       const res = await api.post('/api/v1/me/bank-cards', { bankCode: 'BCA', cardNo }, { token: b.token });
       expect(res.status).to.equal(409);
@@ -199,13 +201,14 @@ describe('investors: KYC, bank cards, profile and account views', () => {
     it('when /me is read, then mobile, name, NIK and card are masked', async () => {
       const inv = await registerInvestor(api);
       const nik = await verified(inv.token);
-      await api.post('/api/v1/me/bank-cards', { bankCode: 'MANDIRI', cardNo: '4616990000004321' }, { token: inv.token });
+      const card = randomCard('461699', '4321');
+      expect((await api.post('/api/v1/me/bank-cards', { bankCode: 'MANDIRI', cardNo: card }, { token: inv.token })).status).to.equal(201);
       const me = await api.get('/api/v1/me', { token: inv.token });
       expect(me.body.mobile).to.equal(`${inv.mobile.slice(0, 4)}****${inv.mobile.slice(-4)}`);
       expect(me.body.kyc).to.include({ verified: true, status: 'verified', realName: 'R*** H******', idCardNo: `${nik.slice(0, 4)}********${nik.slice(-4)}` });
       expect(me.body.bankCard.cardNo).to.equal('****4321');
       const raw = JSON.stringify(me.body);
-      for (const secret of [inv.mobile, nik, '4616990000004321', 'Rina Herlina']) expect(raw).to.not.contain(secret);
+      for (const secret of [inv.mobile, nik, card, 'Rina Herlina']) expect(raw).to.not.contain(secret);
     });
 
     it('when money moves in the ledger, then /me/account and /me/ledger show it', async () => {

@@ -128,7 +128,9 @@ export const envSchema = Joi.object({
     .when('NODE_ENV', {
       is: 'production',
       then: Joi.required(),
-      otherwise: Joi.optional().default('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'),
+      otherwise: Joi.optional().default(
+        '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+      ),
     }),
   TRUST_PROXY: Joi.boolean().default(false),
   SESSION_TTL_SECONDS: positive(7 * 24 * 3600),
@@ -206,7 +208,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     partner: { mode: v.PARTNER_MODE, secret: v.PARTNER_SECRET },
     kycMode: v.KYC_MODE,
     smsMode: v.SMS_MODE,
-    admin: { user: v.ADMIN_USER, password: v.ADMIN_PASSWORD, sessionTtlSeconds: v.ADMIN_SESSION_TTL_SECONDS },
+    admin: {
+      user: v.ADMIN_USER,
+      password: v.ADMIN_PASSWORD,
+      sessionTtlSeconds: v.ADMIN_SESSION_TTL_SECONDS,
+    },
     dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
     trustProxy: v.TRUST_PROXY,
     auth: {

@@ -20,9 +20,11 @@ import type { Runtime } from './runtime';
 import { healthRoutes } from './modules/health/health.routes';
 import { ApiRouter as Router } from './http/api-router';
 
-
 /** What the web app needs from the process: configuration, connections, ports. */
-export type AppDeps = Pick<Runtime, 'config' | 'logger' | 'sequelize' | 'redis' | 'queues' | 'cipher' | 'sessions' | 'ports'>;
+export type AppDeps = Pick<
+  Runtime,
+  'config' | 'logger' | 'sequelize' | 'redis' | 'queues' | 'cipher' | 'sessions' | 'ports'
+>;
 
 /** The guards every router shares: one per kind of caller, and the idempotency layer. */
 function buildGuards(deps: AppDeps): RouteGuards {
@@ -30,7 +32,9 @@ function buildGuards(deps: AppDeps): RouteGuards {
     auth: {
       investor: requireSession(deps.sessions, 'investor'),
       admin: requireSession(deps.sessions, 'admin'),
-      adminBasic: adminBasicAuth(deps.config.admin, async (authorization) => isAdminToken(deps, authorization)),
+      adminBasic: adminBasicAuth(deps.config.admin, async (authorization) =>
+        isAdminToken(deps, authorization),
+      ),
     },
     idempotency: idempotency(deps.sequelize),
   };
@@ -136,7 +140,9 @@ export function createApp(
     serverAdapter: board,
   });
   board.setBasePath('/admin/queues');
-  const guard = adminBasicAuth(deps.config.admin, (authorization) => isAdminToken(deps, authorization));
+  const guard = adminBasicAuth(deps.config.admin, (authorization) =>
+    isAdminToken(deps, authorization),
+  );
   const boardMiddleware = board.registerPlugin();
   app.use(async (ctx, next) => {
     if (ctx.path === '/admin/queues' || ctx.path.startsWith('/admin/queues/')) {

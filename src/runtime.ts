@@ -42,7 +42,12 @@ export interface Ports {
 /** Opens config, logger, PostgreSQL, Redis and the queues for one process. */
 export function openRuntime(
   name: string,
-  overrides: { config?: Readonly<Config>; logger?: Logger; sequelize?: Sequelize; ports?: Partial<Ports> } = {},
+  overrides: {
+    config?: Readonly<Config>;
+    logger?: Logger;
+    sequelize?: Sequelize;
+    ports?: Partial<Ports>;
+  } = {},
 ): Runtime {
   const config = overrides.config ?? getConfig();
   const logger =

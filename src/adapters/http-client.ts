@@ -29,7 +29,10 @@ export class SignedHttpClient {
     const retries = this.opts.retries ?? 2;
     let lastError = 'no attempt';
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, this.opts.backoffMs?.(attempt) ?? 200 * 2 ** (attempt - 1)));
+      if (attempt > 0)
+        await new Promise((r) =>
+          setTimeout(r, this.opts.backoffMs?.(attempt) ?? 200 * 2 ** (attempt - 1)),
+        );
       const timestamp = String(Math.floor(Date.now() / 1000));
       try {
         const res = await fetch(new URL(path, this.opts.baseUrl), {
@@ -49,9 +52,14 @@ export class SignedHttpClient {
           continue;
         }
         if (res.status >= 400) {
-          throw new AppError('SERVICE_UNAVAILABLE', `${path} refused the request (HTTP ${res.status})`, [], {
-            retryable: false,
-          });
+          throw new AppError(
+            'SERVICE_UNAVAILABLE',
+            `${path} refused the request (HTTP ${res.status})`,
+            [],
+            {
+              retryable: false,
+            },
+          );
         }
         return (text ? JSON.parse(text) : {}) as T;
       } catch (err) {
@@ -59,6 +67,9 @@ export class SignedHttpClient {
         lastError = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
       }
     }
-    throw new AppError('SERVICE_UNAVAILABLE', `${path} failed after ${retries + 1} attempts: ${lastError}`);
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      `${path} failed after ${retries + 1} attempts: ${lastError}`,
+    );
   }
 }

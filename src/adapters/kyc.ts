@@ -38,11 +38,21 @@ export class HttpKyc implements KycPort {
     // Anything but a clear pass goes to a person (seed: failed checks wait for manual review).
     return res.status === 'passed'
       ? { outcome: 'passed', reference: res.reference }
-      : { outcome: 'review', reason: res.reason ?? `provider said ${res.status ?? 'nothing'}`, reference: res.reference };
+      : {
+          outcome: 'review',
+          reason: res.reason ?? `provider said ${res.status ?? 'nothing'}`,
+          reference: res.reference,
+        };
   }
 }
 
 export function createKycPort(config: Readonly<Config>): KycPort {
   if (config.kycMode === 'sandbox') return new SandboxKyc();
-  return new HttpKyc(new SignedHttpClient({ baseUrl: config.kycHttp.url!, secret: config.kycHttp.apiKey!, timeoutMs: 15_000 }));
+  return new HttpKyc(
+    new SignedHttpClient({
+      baseUrl: config.kycHttp.url!,
+      secret: config.kycHttp.apiKey!,
+      timeoutMs: 15_000,
+    }),
+  );
 }

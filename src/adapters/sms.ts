@@ -32,5 +32,7 @@ export class HttpSms implements SmsPort {
 
 export function createSmsPort(config: Readonly<Config>): SmsPort {
   if (config.smsMode === 'sandbox') return new SandboxSms();
-  return new HttpSms(new SignedHttpClient({ baseUrl: config.smsHttp.url!, secret: config.smsHttp.apiKey! }));
+  return new HttpSms(
+    new SignedHttpClient({ baseUrl: config.smsHttp.url!, secret: config.smsHttp.apiKey! }),
+  );
 }

@@ -42,7 +42,8 @@ export class ApiRouter {
     const chain: Middleware[] = [];
     if (spec.auth !== 'none') {
       const guard = this.guards.auth?.[spec.auth];
-      if (!guard) throw new Error(`no ${spec.auth} guard for ${spec.method.toUpperCase()} ${spec.path}`);
+      if (!guard)
+        throw new Error(`no ${spec.auth} guard for ${spec.method.toUpperCase()} ${spec.path}`);
       chain.push(guard);
     }
     if (spec.idempotent) {

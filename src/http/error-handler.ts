@@ -43,13 +43,24 @@ function fromHttpError(err: HttpishError): AppError | undefined {
 /** Redis or PostgreSQL unreachable: 503, so that clients retry instead of reporting a bug. */
 function fromDependencyError(err: unknown): AppError | undefined {
   const e = err as { name?: string; message?: string };
-  const redisDown = e?.name === 'MaxRetriesPerRequestError' || /Stream isn't writeable|Connection is closed/.test(e?.message ?? '');
-  const pgDown = ['SequelizeConnectionError', 'SequelizeConnectionRefusedError', 'SequelizeConnectionAcquireTimeoutError'].includes(e?.name ?? '');
+  const redisDown =
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /Stream isn't writeable|Connection is closed/.test(e?.message ?? '');
+  const pgDown = [
+    'SequelizeConnectionError',
+    'SequelizeConnectionRefusedError',
+    'SequelizeConnectionAcquireTimeoutError',
+  ].includes(e?.name ?? '');
   if (redisDown || pgDown) {
-    return new AppError('SERVICE_UNAVAILABLE', `${redisDown ? 'Redis' : 'the database'} is unavailable; try again shortly`, [], {
-      operational: false,
-      retryAfter: 5,
-    });
+    return new AppError(
+      'SERVICE_UNAVAILABLE',
+      `${redisDown ? 'Redis' : 'the database'} is unavailable; try again shortly`,
+      [],
+      {
+        operational: false,
+        retryAfter: 5,
+      },
+    );
   }
   return undefined;
 }
@@ -67,7 +78,9 @@ export function errorHandler(logger: Logger): Middleware {
         throw new AppError('NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
       }
     } catch (raw) {
-      const err = isAppError(raw) ? raw : (fromHttpError(raw as HttpishError) ?? fromDependencyError(raw));
+      const err = isAppError(raw)
+        ? raw
+        : (fromHttpError(raw as HttpishError) ?? fromDependencyError(raw));
       const log = (ctx.state.log as Logger | undefined) ?? logger;
       if (!err) {
         log.error({ err: raw }, 'unhandled error');

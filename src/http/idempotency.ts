@@ -49,10 +49,16 @@ export function idempotency(sequelize: Sequelize): Middleware {
         { bind: [scope, key], type: QueryTypes.SELECT },
       );
       if (row.request_hash !== requestHash) {
-        throw new AppError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with another request body');
+        throw new AppError(
+          'IDEMPOTENCY_CONFLICT',
+          'this Idempotency-Key was used with another request body',
+        );
       }
       if (row.status_code === null) {
-        throw new AppError('IDEMPOTENCY_CONFLICT', 'a request with this Idempotency-Key is still being processed');
+        throw new AppError(
+          'IDEMPOTENCY_CONFLICT',
+          'a request with this Idempotency-Key is still being processed',
+        );
       }
       ctx.status = row.status_code;
       ctx.body = row.response_body ?? undefined;
@@ -61,16 +67,21 @@ export function idempotency(sequelize: Sequelize): Middleware {
     }
 
     const store = (status: number, body: unknown) =>
-      sequelize.query('UPDATE idempotency_keys SET status_code = $3, response_body = $4::jsonb WHERE scope = $1 AND key = $2', {
-        bind: [scope, key, status, JSON.stringify(body ?? null)],
-      });
+      sequelize.query(
+        'UPDATE idempotency_keys SET status_code = $3, response_body = $4::jsonb WHERE scope = $1 AND key = $2',
+        {
+          bind: [scope, key, status, JSON.stringify(body ?? null)],
+        },
+      );
     try {
       await next();
     } catch (err) {
       if (err instanceof AppError && err.status < 500) {
         await store(err.status, err.toBody());
       } else {
-        await sequelize.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2', { bind: [scope, key] });
+        await sequelize.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2', {
+          bind: [scope, key],
+        });
       }
       throw err;
     }

@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * PII at rest: AES-256-GCM ciphertexts ("v1.<iv>.<tag>.<data>", base64url) and HMAC-SHA256
@@ -12,7 +20,9 @@ export class PiiCipher {
   constructor(masterKeyHex: string) {
     const master = Buffer.from(masterKeyHex, 'hex');
     if (master.length !== 32) throw new Error('PII master key must be 32 bytes');
-    this.encKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'p2p pii encryption v1', 32));
+    this.encKey = Buffer.from(
+      hkdfSync('sha256', master, Buffer.alloc(0), 'p2p pii encryption v1', 32),
+    );
     this.macKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'p2p pii lookup v1', 32));
   }
 
@@ -20,15 +30,21 @@ export class PiiCipher {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.encKey, iv);
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v1', iv, cipher.getAuthTag(), data].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+    return ['v1', iv, cipher.getAuthTag(), data]
+      .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+      .join('.');
   }
 
   decrypt(token: string): string {
     const [version, iv, tag, data] = token.split('.');
-    if (version !== 'v1' || !iv || !tag || data === undefined) throw new Error('unknown ciphertext format');
+    if (version !== 'v1' || !iv || !tag || data === undefined)
+      throw new Error('unknown ciphertext format');
     const decipher = createDecipheriv('aes-256-gcm', this.encKey, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
+    return Buffer.concat([
+      decipher.update(Buffer.from(data, 'base64url')),
+      decipher.final(),
+    ]).toString('utf8');
   }
 
   /** Deterministic keyed hash for unique indexes and look-ups. */
@@ -40,11 +56,15 @@ export class PiiCipher {
 /** An opaque random token (sessions, captcha ids). */
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
 
-export const sha256Hex = (value: string | Buffer) => createHash('sha256').update(value).digest('hex');
+export const sha256Hex = (value: string | Buffer) =>
+  createHash('sha256').update(value).digest('hex');
 
 /** Constant-time string comparison (lengths hashed away). */
 export function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+  return timingSafeEqual(
+    createHash('sha256').update(a).digest(),
+    createHash('sha256').update(b).digest(),
+  );
 }
 
 /** HMAC-SHA256 hex of `${timestamp}.${body}`: the signature scheme of partner and gateway calls. */

@@ -47,7 +47,12 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
-    readonly options: { operational?: boolean; retryable?: boolean; cause?: unknown; retryAfter?: number } = {},
+    readonly options: {
+      operational?: boolean;
+      retryable?: boolean;
+      cause?: unknown;
+      retryAfter?: number;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';

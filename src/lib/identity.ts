@@ -18,7 +18,9 @@ export function normalizeMobile(input: string): string | undefined {
 export const mobileSchema = Joi.string()
   .max(20)
   .custom((value: string, helpers) => normalizeMobile(value) ?? helpers.error('mobile.invalid'))
-  .messages({ 'mobile.invalid': '{{#label}} must be an Indonesian mobile number (+62…, 62… or 08…)' });
+  .messages({
+    'mobile.invalid': '{{#label}} must be an Indonesian mobile number (+62…, 62… or 08…)',
+  });
 
 /**
  * An NIK (Indonesian ID card number): 16 digits, 6 of region, 6 of birth date DDMMYY with 40
@@ -34,7 +36,8 @@ export function nikProblem(nik: string): string | undefined {
   if (month < 1 || month > 12) return 'has no valid birth month';
   const year = 2000 + Number(nik.slice(10, 12)); // the century does not matter for day counts but leap years
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day < 1 || day > Math.max(daysInMonth, month === 2 ? 29 : daysInMonth)) return 'has no valid birth date';
+  if (day < 1 || day > Math.max(daysInMonth, month === 2 ? 29 : daysInMonth))
+    return 'has no valid birth date';
   return undefined;
 }
 

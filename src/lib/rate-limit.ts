@@ -25,7 +25,9 @@ return 0`;
  */
 export async function hitLimits(redis: Redis, limits: Limit[]): Promise<Limit | undefined> {
   const args = limits.flatMap((l) => [String(l.limit), String(l.windowSeconds)]);
-  const full = Number(await redis.eval(SCRIPT, limits.length, ...limits.map((l) => l.key), ...args));
+  const full = Number(
+    await redis.eval(SCRIPT, limits.length, ...limits.map((l) => l.key), ...args),
+  );
   return full > 0 ? limits[full - 1] : undefined;
 }
 

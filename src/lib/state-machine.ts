@@ -16,9 +16,14 @@ export class StateMachine<S extends string> {
 
   assert(from: S, to: S): void {
     if (!this.can(from, to)) {
-      throw new AppError('INVALID_STATE_TRANSITION', `${this.name}: ${from} → ${to} is not allowed`, [], {
-        retryable: false,
-      });
+      throw new AppError(
+        'INVALID_STATE_TRANSITION',
+        `${this.name}: ${from} → ${to} is not allowed`,
+        [],
+        {
+          retryable: false,
+        },
+      );
     }
   }
 

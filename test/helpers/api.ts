@@ -33,7 +33,8 @@ export function apiClient(baseUrl: string) {
   return {
     call,
     get: <T = any>(path: string, opts?: Parameters<typeof call>[2]) => call<T>('GET', path, opts),
-    post: <T = any>(path: string, body?: unknown, opts: Parameters<typeof call>[2] = {}) => call<T>('POST', path, { ...opts, body }),
+    post: <T = any>(path: string, body?: unknown, opts: Parameters<typeof call>[2] = {}) =>
+      call<T>('POST', path, { ...opts, body }),
   };
 }
 
@@ -59,7 +60,11 @@ export async function registerInvestor(api: Api, mobile = randomMobile(), passwo
     { headers: { 'X-Forwarded-For': ip } },
   );
   if (sms.status !== 201) throw new Error(`sms-codes: ${sms.status} ${JSON.stringify(sms.body)}`);
-  const reg = await api.post('/api/v1/auth/register', { mobile, smsCode: sms.body.devCode, password });
+  const reg = await api.post('/api/v1/auth/register', {
+    mobile,
+    smsCode: sms.body.devCode,
+    password,
+  });
   if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
   return { token: reg.body.token as string, userId: reg.body.user.id as string, mobile, password };
 }

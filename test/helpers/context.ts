@@ -8,6 +8,7 @@ import type { ApiRouter } from '../../src/http/api-router';
 import { createSequelize } from '../../src/lib/db';
 import { waitReady } from '../../src/lib/redis';
 import { createLogger, type Logger } from '../../src/lib/logger';
+import { setOutboxKick } from '../../src/modules/outbox/outbox.service';
 import { openRuntime, type Runtime } from '../../src/runtime';
 
 let sequelize: Sequelize | undefined;
@@ -48,6 +49,8 @@ export async function startApp(
   extraRouters: ApiRouter[] = [],
 ): Promise<{ url: string; routers: ApiRouter[]; close: () => Promise<void> }> {
   await Promise.all([waitReady(rt.redis), waitReady(rt.producer)]).catch(() => undefined);
+  // One process holds many test runtimes: outbox rows written now go to this one's queues.
+  setOutboxKick(rt.relay.kick);
   const { app, routers } = createApp(rt, { extraRouters });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

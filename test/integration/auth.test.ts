@@ -15,7 +15,11 @@ async function captcha(api: Api) {
 }
 
 async function sendCode(api: Api, mobile: string, purpose: 'register' | 'login', ip = randomIp()) {
-  return api.post('/api/v1/sms-codes', { mobile, ...(await captcha(api)), purpose }, { headers: { 'X-Forwarded-For': ip } });
+  return api.post(
+    '/api/v1/sms-codes',
+    { mobile, ...(await captcha(api)), purpose },
+    { headers: { 'X-Forwarded-For': ip } },
+  );
 }
 
 describe('investors: captcha, SMS codes, register, login, logout', () => {
@@ -35,13 +39,21 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       expect(res.body.svg).to.match(/^<svg/);
       expect(res.body.captchaId).to.be.a('string');
       expect(res.body.devAnswer).to.match(/^\w{5}$/);
-      expect(await rt.redis.ttl(`captcha:${res.body.captchaId}`)).to.be.within(1, rt.config.auth.captchaTtlSeconds);
+      expect(await rt.redis.ttl(`captcha:${res.body.captchaId}`)).to.be.within(
+        1,
+        rt.config.auth.captchaTtlSeconds,
+      );
     });
 
     it('when the captcha answer is wrong, then 400 CAPTCHA_INVALID, and the captcha is spent', async () => {
       const c = await captcha(api);
       const mobile = randomMobile();
-      const wrong = await api.post('/api/v1/sms-codes', { mobile, captchaId: c.captchaId, captchaText: 'zzzzz', purpose: 'register' });
+      const wrong = await api.post('/api/v1/sms-codes', {
+        mobile,
+        captchaId: c.captchaId,
+        captchaText: 'zzzzz',
+        purpose: 'register',
+      });
       expect(wrong.status).to.equal(400);
       expect(wrong.body.error.code).to.equal('CAPTCHA_INVALID');
       const reused = await api.post('/api/v1/sms-codes', { mobile, ...c, purpose: 'register' });
@@ -50,8 +62,20 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
 
     it('when a right captcha is used twice, then the second use is refused', async () => {
       const c = await captcha(api);
-      expect((await api.post('/api/v1/sms-codes', { mobile: randomMobile(), ...c, purpose: 'register' }, { headers: { 'X-Forwarded-For': randomIp() } })).status).to.equal(201);
-      const again = await api.post('/api/v1/sms-codes', { mobile: randomMobile(), ...c, purpose: 'register' });
+      expect(
+        (
+          await api.post(
+            '/api/v1/sms-codes',
+            { mobile: randomMobile(), ...c, purpose: 'register' },
+            { headers: { 'X-Forwarded-For': randomIp() } },
+          )
+        ).status,
+      ).to.equal(201);
+      const again = await api.post('/api/v1/sms-codes', {
+        mobile: randomMobile(),
+        ...c,
+        purpose: 'register',
+      });
       expect(again.body.error.code).to.equal('CAPTCHA_INVALID');
     });
   });
@@ -59,9 +83,15 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
   describe('SMS codes', () => {
     it('when the mobile is malformed, then 400 VALIDATION_ERROR on mobile', async () => {
       for (const mobile of ['12345', '0712345678', '+6581234567', '08123', 'abc']) {
-        const res = await api.post('/api/v1/sms-codes', { mobile, ...(await captcha(api)), purpose: 'register' });
+        const res = await api.post('/api/v1/sms-codes', {
+          mobile,
+          ...(await captcha(api)),
+          purpose: 'register',
+        });
         expect(res.status, mobile).to.equal(400);
-        expect(res.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal(['mobile']);
+        expect(res.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal([
+          'mobile',
+        ]);
       }
     });
 
@@ -86,18 +116,27 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
     });
 
     it('when the per-day limits per mobile and per IP are reached, then 429', async () => {
-      const strict = testRuntime('auth-limits', { sms: { perMinutePerMobile: 100, perDayPerMobile: 2, perDayPerIp: 3 } });
+      const strict = testRuntime('auth-limits', {
+        sms: { perMinutePerMobile: 100, perDayPerMobile: 2, perDayPerIp: 3 },
+      });
       const app = await startApp(strict);
       const s = apiClient(app.url);
       try {
         const mobile = randomMobile();
-        { const r = await sendCode(s, mobile, 'login'); expect(r.status, JSON.stringify(r.body)).to.equal(201); }
-        { const r = await sendCode(s, mobile, 'login'); expect(r.status, JSON.stringify(r.body)).to.equal(201); }
+        {
+          const r = await sendCode(s, mobile, 'login');
+          expect(r.status, JSON.stringify(r.body)).to.equal(201);
+        }
+        {
+          const r = await sendCode(s, mobile, 'login');
+          expect(r.status, JSON.stringify(r.body)).to.equal(201);
+        }
         const third = await sendCode(s, mobile, 'login');
         expect(third.status).to.equal(429);
         expect(third.body.error.message).to.contain('per day for this mobile');
         const ip = randomIp();
-        for (let i = 0; i < 3; i++) expect((await sendCode(s, randomMobile(), 'login', ip)).status).to.equal(201);
+        for (let i = 0; i < 3; i++)
+          expect((await sendCode(s, randomMobile(), 'login', ip)).status).to.equal(201);
         const fourth = await sendCode(s, randomMobile(), 'login', ip);
         expect(fourth.status).to.equal(429);
         expect(fourth.body.error.message).to.contain('from this address');
@@ -111,11 +150,19 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       const { body } = await sendCode(api, mobile, 'register');
       const wrong = body.devCode === '000000' ? '111111' : '000000';
       for (let i = 0; i < 5; i++) {
-        const r = await api.post('/api/v1/auth/register', { mobile, smsCode: wrong, password: 'secret123' });
+        const r = await api.post('/api/v1/auth/register', {
+          mobile,
+          smsCode: wrong,
+          password: 'secret123',
+        });
         expect(r.status).to.equal(400);
         expect(r.body.error.code).to.equal('SMS_CODE_INVALID');
       }
-      const right = await api.post('/api/v1/auth/register', { mobile, smsCode: body.devCode, password: 'secret123' });
+      const right = await api.post('/api/v1/auth/register', {
+        mobile,
+        smsCode: body.devCode,
+        password: 'secret123',
+      });
       expect(right.body.error.code).to.equal('SMS_CODE_INVALID');
       expect(await User.count({ where: { mobile } })).to.equal(0);
     });
@@ -144,7 +191,11 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       const local = randomMobile();
       const intl = `+62 ${local.slice(1)}`;
       const { body } = await sendCode(api, intl, 'register');
-      const res = await api.post('/api/v1/auth/register', { mobile: intl, smsCode: body.devCode, password: 'secret123' });
+      const res = await api.post('/api/v1/auth/register', {
+        mobile: intl,
+        smsCode: body.devCode,
+        password: 'secret123',
+      });
       expect(res.status).to.equal(201);
       expect(res.body.token).to.be.a('string');
       expect(res.body.user.mobile).to.equal(`${local.slice(0, 4)}****${local.slice(-4)}`);
@@ -156,12 +207,24 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       const mobile = randomMobile();
       const { body } = await sendCode(api, mobile, 'register');
       for (const password of ['short1', 'onlyletters', '12345678']) {
-        const r = await api.post('/api/v1/auth/register', { mobile, smsCode: body.devCode, password });
+        const r = await api.post('/api/v1/auth/register', {
+          mobile,
+          smsCode: body.devCode,
+          password,
+        });
         expect(r.status, password).to.equal(400);
         expect(r.body.error.details[0].path).to.equal('password');
       }
       expect(await User.count({ where: { mobile } })).to.equal(0);
-      expect((await api.post('/api/v1/auth/register', { mobile, smsCode: body.devCode, password: 'good-pass-1' })).status).to.equal(201);
+      expect(
+        (
+          await api.post('/api/v1/auth/register', {
+            mobile,
+            smsCode: body.devCode,
+            password: 'good-pass-1',
+          })
+        ).status,
+      ).to.equal(201);
     });
 
     it('when the mobile is already registered, then 409 MOBILE_ALREADY_REGISTERED at the code and at register', async () => {
@@ -169,20 +232,31 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       const res = await sendCode(api, inv.mobile, 'register');
       expect(res.status).to.equal(409);
       expect(res.body.error.code).to.equal('MOBILE_ALREADY_REGISTERED');
-      const reg = await api.post('/api/v1/auth/register', { mobile: inv.mobile, smsCode: '123456', password: 'secret123' });
+      const reg = await api.post('/api/v1/auth/register', {
+        mobile: inv.mobile,
+        smsCode: '123456',
+        password: 'secret123',
+      });
       expect(reg.status).to.equal(409);
     });
 
     it('when unknown fields are sent, then 400 and nothing is created', async () => {
       const mobile = randomMobile();
-      const res = await api.post('/api/v1/auth/register', { mobile, smsCode: '123456', password: 'secret123', role: 'admin' });
+      const res = await api.post('/api/v1/auth/register', {
+        mobile,
+        smsCode: '123456',
+        password: 'secret123',
+        role: 'admin',
+      });
       expect(res.status).to.equal(400);
       expect(res.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal(['role']);
       expect(await User.count({ where: { mobile } })).to.equal(0);
     });
 
     it('when the body is oversized, then 413', async () => {
-      const res = await api.call('POST', '/api/v1/auth/register', { raw: JSON.stringify({ mobile: 'x'.repeat(70_000) }) });
+      const res = await api.call('POST', '/api/v1/auth/register', {
+        raw: JSON.stringify({ mobile: 'x'.repeat(70_000) }),
+      });
       expect(res.status).to.equal(413);
       expect(res.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
     });
@@ -191,10 +265,18 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
   describe('login and sessions', () => {
     it('when the password is right, then a session works on /me; a wrong one is 401', async () => {
       const inv = await registerInvestor(api);
-      const ok = await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: inv.password }, { headers: { 'X-Forwarded-For': randomIp() } });
+      const ok = await api.post(
+        '/api/v1/auth/login',
+        { mobile: inv.mobile, password: inv.password },
+        { headers: { 'X-Forwarded-For': randomIp() } },
+      );
       expect(ok.status).to.equal(200);
       expect((await api.get('/api/v1/me', { token: ok.body.token })).status).to.equal(200);
-      const bad = await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: 'wrong-pass1' }, { headers: { 'X-Forwarded-For': randomIp() } });
+      const bad = await api.post(
+        '/api/v1/auth/login',
+        { mobile: inv.mobile, password: 'wrong-pass1' },
+        { headers: { 'X-Forwarded-For': randomIp() } },
+      );
       expect(bad.status).to.equal(401);
       expect(bad.body.error.code).to.equal('INVALID_CREDENTIALS');
     });
@@ -202,9 +284,15 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
     it('when logins fail repeatedly, then the mobile is throttled (429) even with the right password', async () => {
       const inv = await registerInvestor(api);
       for (let i = 0; i < 3; i++) {
-        expect((await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: 'wrong-pass1' })).status).to.equal(401);
+        expect(
+          (await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: 'wrong-pass1' }))
+            .status,
+        ).to.equal(401);
       }
-      const locked = await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: inv.password });
+      const locked = await api.post('/api/v1/auth/login', {
+        mobile: inv.mobile,
+        password: inv.password,
+      });
       expect(locked.status).to.equal(429);
       expect(Number(locked.headers.get('retry-after'))).to.be.greaterThan(0);
     });
@@ -213,14 +301,24 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       const inv = await registerInvestor(api);
       await rt.redis.del(`sms-limit:min:${inv.mobile}`); // a minute later
       const { body } = await sendCode(api, inv.mobile, 'login');
-      const ok = await api.post('/api/v1/auth/login', { mobile: inv.mobile, smsCode: body.devCode });
+      const ok = await api.post('/api/v1/auth/login', {
+        mobile: inv.mobile,
+        smsCode: body.devCode,
+      });
       expect(ok.status).to.equal(200);
-      const reuse = await api.post('/api/v1/auth/login', { mobile: inv.mobile, smsCode: body.devCode });
+      const reuse = await api.post('/api/v1/auth/login', {
+        mobile: inv.mobile,
+        smsCode: body.devCode,
+      });
       expect(reuse.body.error.code).to.equal('SMS_CODE_INVALID');
     });
 
     it('when both password and smsCode (or neither) are sent, then 400', async () => {
-      const both = await api.post('/api/v1/auth/login', { mobile: randomMobile(), password: 'secret123', smsCode: '123456' });
+      const both = await api.post('/api/v1/auth/login', {
+        mobile: randomMobile(),
+        password: 'secret123',
+        smsCode: '123456',
+      });
       expect(both.status).to.equal(400);
       const none = await api.post('/api/v1/auth/login', { mobile: randomMobile() });
       expect(none.status).to.equal(400);
@@ -228,21 +326,43 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
 
     it('when the investor logs out, then the token stops working', async () => {
       const inv = await registerInvestor(api);
-      expect((await api.post('/api/v1/auth/logout', undefined, { token: inv.token })).status).to.equal(204);
+      expect(
+        (await api.post('/api/v1/auth/logout', undefined, { token: inv.token })).status,
+      ).to.equal(204);
       const after = await api.get('/api/v1/me', { token: inv.token });
       expect(after.status).to.equal(401);
     });
 
     it('when the password changes, then every session ends and only the new password logs in', async () => {
       const inv = await registerInvestor(api);
-      const second = (await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: inv.password })).body.token;
-      const wrong = await api.post('/api/v1/me/password', { oldPassword: 'nope-nope1', newPassword: 'new-pass-2' }, { token: inv.token });
+      const second = (
+        await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: inv.password })
+      ).body.token;
+      const wrong = await api.post(
+        '/api/v1/me/password',
+        { oldPassword: 'nope-nope1', newPassword: 'new-pass-2' },
+        { token: inv.token },
+      );
       expect(wrong.status).to.equal(401);
-      expect((await api.post('/api/v1/me/password', { oldPassword: inv.password, newPassword: 'new-pass-2' }, { token: inv.token })).status).to.equal(204);
+      expect(
+        (
+          await api.post(
+            '/api/v1/me/password',
+            { oldPassword: inv.password, newPassword: 'new-pass-2' },
+            { token: inv.token },
+          )
+        ).status,
+      ).to.equal(204);
       expect((await api.get('/api/v1/me', { token: inv.token })).status).to.equal(401);
       expect((await api.get('/api/v1/me', { token: second })).status).to.equal(401);
-      expect((await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: inv.password })).status).to.equal(401);
-      expect((await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: 'new-pass-2' })).status).to.equal(200);
+      expect(
+        (await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: inv.password }))
+          .status,
+      ).to.equal(401);
+      expect(
+        (await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: 'new-pass-2' }))
+          .status,
+      ).to.equal(200);
     });
 
     it('when a session is used, then its expiry slides forward', async () => {

@@ -73,6 +73,9 @@ describe('configuration', () => {
       PARTNER_MODE: 'http',
       KYC_MODE: 'http',
       SMS_MODE: 'sandbox',
+      DATA_ENCRYPTION_KEY: 'ab'.repeat(32),
+      KYC_HTTP_URL: 'https://kyc.example.test',
+      KYC_API_KEY: 'k'.repeat(16),
     });
     expect(err.variables).to.deep.equal(['SMS_MODE']);
     expect(err.message).to.contain('sandbox');
@@ -91,6 +94,11 @@ describe('configuration', () => {
       'KYC_MODE',
       'SMS_MODE',
     ]);
+  });
+
+  it('when an adapter is http without its URL and key, then both are named', () => {
+    const err = rejected({ SMS_MODE: 'http' });
+    expect(err.variables).to.have.members(['SMS_HTTP_URL', 'SMS_API_KEY']);
   });
 
   it('when the web process starts with a bad value, then it exits with code 1 naming the variable', function () {

@@ -9,11 +9,16 @@ import { KycStatus } from '../kyc/kyc.states';
 import { User } from '../users/user.model';
 import { listInvestors } from '../users/users.service';
 
-const idParams = Joi.object({ id: Joi.string().pattern(/^\d{1,18}$/).required() });
+const idParams = Joi.object({
+  id: Joi.string()
+    .pattern(/^\d{1,18}$/)
+    .required(),
+});
 
 /** Admin back office (seed 000 后台接口): investors, KYC review queue. */
 export function adminRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
-  const adminName = async (userId: string) => (await User.findByPk(userId))?.username ?? `admin:${userId}`;
+  const adminName = async (userId: string) =>
+    (await User.findByPk(userId))?.username ?? `admin:${userId}`;
   return new ApiRouter(guards)
     .route(
       {
@@ -41,18 +46,34 @@ export function adminRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
       {
         method: 'get',
         path: '/admin/v1/kyc',
-        summary: 'KYC submissions, paged, oldest first; status defaults to manual_review (the review queue)',
+        summary:
+          'KYC submissions, paged, oldest first; status defaults to manual_review (the review queue)',
         tags: ['admin'],
         auth: 'admin',
         request: {
-          query: Joi.object({ ...pagingQuery, status: Joi.string().valid('pending', 'manual_review', 'verified', 'rejected').default('manual_review') }),
+          query: Joi.object({
+            ...pagingQuery,
+            status: Joi.string()
+              .valid('pending', 'manual_review', 'verified', 'rejected')
+              .default('manual_review'),
+          }),
         },
         responses: { 200: { description: 'page of submissions (name and NIK masked)' } },
       },
       async (ctx) => {
         const { page, pageSize, status } = ctx.state.query;
-        const { rows, count } = await KycVerification.findAndCountAll({ where: { status }, order: [['id', 'ASC']], limit: pageSize, offset: (page - 1) * pageSize });
-        ctx.body = { items: rows.map((v) => kycSubmissionView(deps.cipher, v)), page, pageSize, total: count };
+        const { rows, count } = await KycVerification.findAndCountAll({
+          where: { status },
+          order: [['id', 'ASC']],
+          limit: pageSize,
+          offset: (page - 1) * pageSize,
+        });
+        ctx.body = {
+          items: rows.map((v) => kycSubmissionView(deps.cipher, v)),
+          page,
+          pageSize,
+          total: count,
+        };
       },
     )
     .route(
@@ -63,10 +84,16 @@ export function adminRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
         tags: ['admin'],
         auth: 'admin',
         request: { params: idParams },
-        responses: { 200: { description: 'approved' }, 409: { description: 'INVALID_STATE_TRANSITION' } },
+        responses: {
+          200: { description: 'approved' },
+          409: { description: 'INVALID_STATE_TRANSITION' },
+        },
       },
       async (ctx) => {
-        ctx.body = await reviewKyc(ctx.state.params.id, { approve: true, admin: await adminName(ctx.state.session.userId) });
+        ctx.body = await reviewKyc(ctx.state.params.id, {
+          approve: true,
+          admin: await adminName(ctx.state.session.userId),
+        });
       },
     )
     .route(
@@ -76,11 +103,21 @@ export function adminRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
         summary: 'Reject a submission in manual review, with a reason the investor sees',
         tags: ['admin'],
         auth: 'admin',
-        request: { params: idParams, body: Joi.object({ reason: Joi.string().trim().min(3).max(500).required() }) },
-        responses: { 200: { description: 'rejected' }, 409: { description: 'INVALID_STATE_TRANSITION' } },
+        request: {
+          params: idParams,
+          body: Joi.object({ reason: Joi.string().trim().min(3).max(500).required() }),
+        },
+        responses: {
+          200: { description: 'rejected' },
+          409: { description: 'INVALID_STATE_TRANSITION' },
+        },
       },
       async (ctx) => {
-        ctx.body = await reviewKyc(ctx.state.params.id, { approve: false, admin: await adminName(ctx.state.session.userId), reason: ctx.state.body.reason });
+        ctx.body = await reviewKyc(ctx.state.params.id, {
+          approve: false,
+          admin: await adminName(ctx.state.session.userId),
+          reason: ctx.state.body.reason,
+        });
       },
     );
 }

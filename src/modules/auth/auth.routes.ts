@@ -11,13 +11,26 @@ import {
   smsCodeBody,
   smsCodeResult,
 } from './auth.schemas';
-import { adminLogin, changePassword, isRegistered, login, register, type AuthDeps } from './auth.service';
+import {
+  adminLogin,
+  changePassword,
+  isRegistered,
+  login,
+  register,
+  type AuthDeps,
+} from './auth.service';
 import { issueCaptcha } from './captcha.service';
 import { issueSmsCode } from './sms-code.service';
 
 type Deps = Pick<Runtime, 'config' | 'redis' | 'sessions' | 'cipher' | 'ports'>;
 
-const authDeps = (d: Deps): AuthDeps => ({ redis: d.redis, config: d.config, sessions: d.sessions, cipher: d.cipher, sms: d.ports.sms });
+const authDeps = (d: Deps): AuthDeps => ({
+  redis: d.redis,
+  config: d.config,
+  sessions: d.sessions,
+  cipher: d.cipher,
+  sms: d.ports.sms,
+});
 
 /** Captcha, SMS codes, register, login, logout, password change (seed 000 items 1-2), admin login. */
 export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
@@ -36,7 +49,11 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
       async (ctx) => {
         const c = await issueCaptcha(deps.redis, deps.config.auth.captchaTtlSeconds);
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = { captchaId: c.captchaId, svg: c.svg, ...(showDev ? { devAnswer: c.answer } : {}) };
+        ctx.body = {
+          captchaId: c.captchaId,
+          svg: c.svg,
+          ...(showDev ? { devAnswer: c.answer } : {}),
+        };
       },
     )
     .route(
@@ -55,8 +72,17 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
         },
       },
       async (ctx) => {
-        const body = ctx.state.body as { mobile: string; captchaId: string; captchaText: string; purpose: 'register' | 'login' };
-        const res = await issueSmsCode({ ...a, sms: deps.ports.sms }, { ...body, ip: ctx.ip }, isRegistered);
+        const body = ctx.state.body as {
+          mobile: string;
+          captchaId: string;
+          captchaText: string;
+          purpose: 'register' | 'login';
+        };
+        const res = await issueSmsCode(
+          { ...a, sms: deps.ports.sms },
+          { ...body, ip: ctx.ip },
+          isRegistered,
+        );
         ctx.status = 201;
         ctx.body = { expiresIn: res.expiresIn, ...(showDev ? { devCode: res.code } : {}) };
       },
@@ -69,7 +95,10 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
         tags: ['auth'],
         auth: 'none',
         request: { body: registerBody },
-        responses: { 201: { description: 'registered and logged in', schema: authResult }, 409: { description: 'MOBILE_ALREADY_REGISTERED' } },
+        responses: {
+          201: { description: 'registered and logged in', schema: authResult },
+          409: { description: 'MOBILE_ALREADY_REGISTERED' },
+        },
       },
       async (ctx) => {
         ctx.status = 201;
@@ -84,7 +113,11 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
         tags: ['auth'],
         auth: 'none',
         request: { body: loginBody },
-        responses: { 200: { description: 'logged in', schema: authResult }, 401: { description: 'INVALID_CREDENTIALS' }, 429: { description: 'RATE_LIMITED' } },
+        responses: {
+          200: { description: 'logged in', schema: authResult },
+          401: { description: 'INVALID_CREDENTIALS' },
+          429: { description: 'RATE_LIMITED' },
+        },
       },
       async (ctx) => {
         ctx.body = await login(a, { ...ctx.state.body, ip: ctx.ip });
@@ -112,7 +145,10 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
         tags: ['auth'],
         auth: 'investor',
         request: { body: changePasswordBody },
-        responses: { 204: { description: 'changed; log in again' }, 401: { description: 'INVALID_CREDENTIALS' } },
+        responses: {
+          204: { description: 'changed; log in again' },
+          401: { description: 'INVALID_CREDENTIALS' },
+        },
       },
       async (ctx) => {
         await changePassword(a, ctx.state.session.userId, ctx.state.body);

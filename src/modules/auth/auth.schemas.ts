@@ -8,7 +8,9 @@ export const smsCodeBody = Joi.object({
   purpose: Joi.string().valid('register', 'login').required(),
 });
 
-const smsCode = Joi.string().pattern(/^\d{6}$/).message('{{#label}} must be 6 digits');
+const smsCode = Joi.string()
+  .pattern(/^\d{6}$/)
+  .message('{{#label}} must be 6 digits');
 
 export const registerBody = Joi.object({
   mobile: mobileSchema.required(),
@@ -24,7 +26,10 @@ export const loginBody = Joi.object({
 
 export const changePasswordBody = Joi.object({
   oldPassword: Joi.string().max(128).required(),
-  newPassword: passwordSchema.required().invalid(Joi.ref('oldPassword')).messages({ 'any.invalid': '{{#label}} must differ from the old password' }),
+  newPassword: passwordSchema
+    .required()
+    .invalid(Joi.ref('oldPassword'))
+    .messages({ 'any.invalid': '{{#label}} must differ from the old password' }),
 });
 
 export const adminLoginBody = Joi.object({
@@ -34,7 +39,10 @@ export const adminLoginBody = Joi.object({
 
 export const authResult = Joi.object({
   token: Joi.string().required(),
-  user: Joi.object({ id: Joi.string(), mobile: Joi.string().description('masked, e.g. 0812****5678') }),
+  user: Joi.object({
+    id: Joi.string(),
+    mobile: Joi.string().description('masked, e.g. 0812****5678'),
+  }),
 });
 
 export const captchaResult = Joi.object({

@@ -38,7 +38,10 @@ async function assertNotThrottled(deps: AuthDeps, who: string[]): Promise<void> 
     const n = Number((await deps.redis.get(failKey(w))) ?? 0);
     if (n >= loginMaxFailures * (i === 0 ? 1 : 10)) {
       const retryAfter = Math.max(1, await deps.redis.ttl(failKey(w)));
-      throw new AppError('RATE_LIMITED', 'too many failed logins; try again later', [], { retryAfter, retryable: false });
+      throw new AppError('RATE_LIMITED', 'too many failed logins; try again later', [], {
+        retryAfter,
+        retryable: false,
+      });
     }
   }
 }
@@ -52,16 +55,25 @@ async function recordFailure(deps: AuthDeps, who: string[]): Promise<void> {
 
 async function startSession(deps: AuthDeps, user: User): Promise<AuthResult> {
   await User.update({ lastLoginAt: new Date() }, { where: { id: user.id } });
-  const token = await deps.sessions.create(String(user.id), 'investor', deps.config.auth.sessionTtlSeconds);
+  const token = await deps.sessions.create(
+    String(user.id),
+    'investor',
+    deps.config.auth.sessionTtlSeconds,
+  );
   return { token, user: { id: String(user.id), mobile: maskMobile(user.mobile!) } };
 }
 
 /** Sign-up (seed 000 item 2): the SMS code proves the mobile; the password is stored hashed. */
-export async function register(deps: AuthDeps, input: { mobile: string; smsCode: string; password: string }): Promise<AuthResult> {
+export async function register(
+  deps: AuthDeps,
+  input: { mobile: string; smsCode: string; password: string },
+): Promise<AuthResult> {
   if (await isRegistered(input.mobile)) {
-    throw new AppError('MOBILE_ALREADY_REGISTERED', 'this mobile number is already registered; log in instead', [
-      { path: 'mobile', message: 'already registered' },
-    ]);
+    throw new AppError(
+      'MOBILE_ALREADY_REGISTERED',
+      'this mobile number is already registered; log in instead',
+      [{ path: 'mobile', message: 'already registered' }],
+    );
   }
   await consumeSmsCode(deps, input.mobile, 'register', input.smsCode);
   const passwordHash = await hashPassword(input.password);
@@ -70,7 +82,10 @@ export async function register(deps: AuthDeps, input: { mobile: string; smsCode:
     user = await User.create({ role: UserRole.Investor, mobile: input.mobile, passwordHash });
   } catch (err) {
     if (err instanceof UniqueConstraintError) {
-      throw new AppError('MOBILE_ALREADY_REGISTERED', 'this mobile number is already registered; log in instead');
+      throw new AppError(
+        'MOBILE_ALREADY_REGISTERED',
+        'this mobile number is already registered; log in instead',
+      );
     }
     throw err;
   }
@@ -102,17 +117,29 @@ export async function login(
 }
 
 /** Changes the password and ends every session of the user (the caller logs in again). */
-export async function changePassword(deps: AuthDeps, userId: string, input: { oldPassword: string; newPassword: string }): Promise<void> {
+export async function changePassword(
+  deps: AuthDeps,
+  userId: string,
+  input: { oldPassword: string; newPassword: string },
+): Promise<void> {
   const user = await User.findByPk(userId);
   if (!user || !(await verifyPassword(user.passwordHash, input.oldPassword))) {
-    throw new AppError('INVALID_CREDENTIALS', 'the current password is wrong', [{ path: 'oldPassword', message: 'wrong password' }]);
+    throw new AppError('INVALID_CREDENTIALS', 'the current password is wrong', [
+      { path: 'oldPassword', message: 'wrong password' },
+    ]);
   }
-  await User.update({ passwordHash: await hashPassword(input.newPassword), passwordChangedAt: new Date() }, { where: { id: userId } });
+  await User.update(
+    { passwordHash: await hashPassword(input.newPassword), passwordChangedAt: new Date() },
+    { where: { id: userId } },
+  );
   await deps.sessions.endAll(userId, 'investor');
 }
 
 /** Admin login against ADMIN_USER / ADMIN_PASSWORD, throttled like investors'. */
-export async function adminLogin(deps: AuthDeps, input: { username: string; password: string; ip: string }): Promise<{ token: string }> {
+export async function adminLogin(
+  deps: AuthDeps,
+  input: { username: string; password: string; ip: string },
+): Promise<{ token: string }> {
   const who = [`admin:${input.username}`, `ip:${input.ip}`];
   await assertNotThrottled(deps, who);
   const userOk = safeEqual(input.username, deps.config.admin.user);
@@ -122,8 +149,14 @@ export async function adminLogin(deps: AuthDeps, input: { username: string; pass
     throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
   }
   const admin = await User.findOne({ where: { username: input.username, role: UserRole.Admin } });
-  if (!admin) throw new AppError('SERVICE_UNAVAILABLE', 'the admin user is not seeded; run the set-up');
+  if (!admin)
+    throw new AppError('SERVICE_UNAVAILABLE', 'the admin user is not seeded; run the set-up');
   await deps.redis.del(failKey(who[0]));
-  return { token: await deps.sessions.create(String(admin.id), 'admin', deps.config.admin.sessionTtlSeconds) };
+  return {
+    token: await deps.sessions.create(
+      String(admin.id),
+      'admin',
+      deps.config.admin.sessionTtlSeconds,
+    ),
+  };
 }
-

@@ -6,7 +6,10 @@ export const hashPassword = (password: string): Promise<string> => hash(password
 let dummy: Promise<string> | undefined;
 
 /** Verifies a password; with no stored hash it still spends the same time (no user enumeration). */
-export async function verifyPassword(stored: string | null | undefined, password: string): Promise<boolean> {
+export async function verifyPassword(
+  stored: string | null | undefined,
+  password: string,
+): Promise<boolean> {
   if (!stored) {
     dummy ??= hash('no-such-user-placeholder');
     await verify(await dummy, password).catch(() => false);

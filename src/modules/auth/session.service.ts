@@ -38,7 +38,11 @@ export class SessionStore {
     const raw = await this.redis.get(key);
     if (!raw) return undefined;
     const s = JSON.parse(raw) as Session & { ttl: number };
-    await this.redis.multi().expire(key, s.ttl).expire(userSessionsKey(s.role, s.userId), s.ttl, 'GT').exec();
+    await this.redis
+      .multi()
+      .expire(key, s.ttl)
+      .expire(userSessionsKey(s.role, s.userId), s.ttl, 'GT')
+      .exec();
     return { userId: s.userId, role: s.role, createdAt: s.createdAt };
   }
 
@@ -47,7 +51,11 @@ export class SessionStore {
     const raw = await this.redis.get(key);
     if (!raw) return;
     const s = JSON.parse(raw) as Session;
-    await this.redis.multi().del(key).srem(userSessionsKey(s.role, s.userId), sha256Hex(token)).exec();
+    await this.redis
+      .multi()
+      .del(key)
+      .srem(userSessionsKey(s.role, s.userId), sha256Hex(token))
+      .exec();
   }
 
   /** Ends every session of a user (password change). */

@@ -28,42 +28,78 @@ export interface SmsCodeDeps {
  */
 export async function issueSmsCode(
   deps: SmsCodeDeps,
-  input: { mobile: string; purpose: SmsPurpose; captchaId: string; captchaText: string; ip: string; now?: Date },
+  input: {
+    mobile: string;
+    purpose: SmsPurpose;
+    captchaId: string;
+    captchaText: string;
+    ip: string;
+    now?: Date;
+  },
   isRegistered: (mobile: string) => Promise<boolean>,
 ): Promise<{ code: string; expiresIn: number }> {
   if (!(await consumeCaptcha(deps.redis, input.captchaId, input.captchaText))) {
-    throw new AppError('CAPTCHA_INVALID', 'the captcha answer is wrong or the captcha has expired; get a new one', [
-      { path: 'captchaText', message: 'wrong or expired captcha' },
-    ]);
+    throw new AppError(
+      'CAPTCHA_INVALID',
+      'the captcha answer is wrong or the captcha has expired; get a new one',
+      [{ path: 'captchaText', message: 'wrong or expired captcha' }],
+    );
   }
   if (input.purpose === 'register' && (await isRegistered(input.mobile))) {
-    throw new AppError('MOBILE_ALREADY_REGISTERED', 'this mobile number is already registered; log in instead', [
-      { path: 'mobile', message: 'already registered' },
-    ]);
+    throw new AppError(
+      'MOBILE_ALREADY_REGISTERED',
+      'this mobile number is already registered; log in instead',
+      [{ path: 'mobile', message: 'already registered' }],
+    );
   }
   const day = jakartaDay(input.now ?? new Date());
   const { sms } = deps.config;
   const limits = [
-    { key: `sms-limit:min:${input.mobile}`, limit: sms.perMinutePerMobile, windowSeconds: 60, what: 'per minute for this mobile' },
-    { key: `sms-limit:day:${day}:${input.mobile}`, limit: sms.perDayPerMobile, windowSeconds: 2 * 86_400, what: 'per day for this mobile' },
-    { key: `sms-limit:ip:${day}:${input.ip}`, limit: sms.perDayPerIp, windowSeconds: 2 * 86_400, what: 'per day from this address' },
+    {
+      key: `sms-limit:min:${input.mobile}`,
+      limit: sms.perMinutePerMobile,
+      windowSeconds: 60,
+      what: 'per minute for this mobile',
+    },
+    {
+      key: `sms-limit:day:${day}:${input.mobile}`,
+      limit: sms.perDayPerMobile,
+      windowSeconds: 2 * 86_400,
+      what: 'per day for this mobile',
+    },
+    {
+      key: `sms-limit:ip:${day}:${input.ip}`,
+      limit: sms.perDayPerIp,
+      windowSeconds: 2 * 86_400,
+      what: 'per day from this address',
+    },
   ];
   const full = await hitLimits(deps.redis, limits);
   if (full) {
     const retryAfter = await secondsLeft(deps.redis, full.key);
     const what = limits.find((l) => l.key === full.key)!.what;
-    throw new AppError('RATE_LIMITED', `too many SMS codes ${what} (at most ${full.limit}); try again later`, [
-      { path: 'mobile', message: `limit of ${full.limit} ${what} reached` },
-    ], { retryAfter });
+    throw new AppError(
+      'RATE_LIMITED',
+      `too many SMS codes ${what} (at most ${full.limit}); try again later`,
+      [{ path: 'mobile', message: `limit of ${full.limit} ${what} reached` }],
+      { retryAfter },
+    );
   }
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const key = codeKey(input.purpose, input.mobile);
-  await deps.redis.multi().del(key).hset(key, 'h', deps.cipher.lookupHash(`${input.mobile}:${code}`), 't', '0').expire(key, SMS_CODE_TTL_SECONDS).exec();
+  await deps.redis
+    .multi()
+    .del(key)
+    .hset(key, 'h', deps.cipher.lookupHash(`${input.mobile}:${code}`), 't', '0')
+    .expire(key, SMS_CODE_TTL_SECONDS)
+    .exec();
   try {
     await deps.sms.sendCode(input.mobile, code, input.purpose);
   } catch (err) {
     await deps.redis.del(key);
-    throw err instanceof AppError ? err : new AppError('SERVICE_UNAVAILABLE', `SMS to ${maskMobile(input.mobile)} could not be sent`);
+    throw err instanceof AppError
+      ? err
+      : new AppError('SERVICE_UNAVAILABLE', `SMS to ${maskMobile(input.mobile)} could not be sent`);
   }
   return { code, expiresIn: SMS_CODE_TTL_SECONDS };
 }
@@ -78,13 +114,28 @@ if t >= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) end
 return 0`;
 
 /** Checks an SMS code once; throws SMS_CODE_INVALID when wrong, expired, spent or tried too often. */
-export async function consumeSmsCode(deps: Pick<SmsCodeDeps, 'redis' | 'cipher'>, mobile: string, purpose: SmsPurpose, code: string): Promise<void> {
+export async function consumeSmsCode(
+  deps: Pick<SmsCodeDeps, 'redis' | 'cipher'>,
+  mobile: string,
+  purpose: SmsPurpose,
+  code: string,
+): Promise<void> {
   const res = Number(
-    await deps.redis.eval(CONSUME, 1, codeKey(purpose, mobile), deps.cipher.lookupHash(`${mobile}:${code}`), String(SMS_CODE_MAX_TRIES)),
+    await deps.redis.eval(
+      CONSUME,
+      1,
+      codeKey(purpose, mobile),
+      deps.cipher.lookupHash(`${mobile}:${code}`),
+      String(SMS_CODE_MAX_TRIES),
+    ),
   );
   if (res !== 1) {
-    throw new AppError('SMS_CODE_INVALID', res === 0 ? 'the SMS code is wrong' : 'the SMS code has expired or was not requested; request a new one', [
-      { path: 'smsCode', message: res === 0 ? 'wrong code' : 'expired or not requested' },
-    ]);
+    throw new AppError(
+      'SMS_CODE_INVALID',
+      res === 0
+        ? 'the SMS code is wrong'
+        : 'the SMS code has expired or was not requested; request a new one',
+      [{ path: 'smsCode', message: res === 0 ? 'wrong code' : 'expired or not requested' }],
+    );
   }
 }

@@ -17,24 +17,40 @@ export interface BankCardView {
   boundAt: Date;
 }
 
-export const bankView = (b: Bank) => ({ bankCode: b.code, bankName: b.name, binPrefixes: b.binPrefixes });
+export const bankView = (b: Bank) => ({
+  bankCode: b.code,
+  bankName: b.name,
+  binPrefixes: b.binPrefixes,
+});
 
 /** Active banks (seed 000 item 6). */
 export const listBanks = () => Bank.findAll({ where: { active: true }, order: [['name', 'ASC']] });
 
 function cardView(card: BankCard, bank: Bank): BankCardView {
-  return { id: String(card.id), bankCode: bank.code, bankName: bank.name, cardNo: maskCard(card.cardLast4), boundAt: card.createdAt };
+  return {
+    id: String(card.id),
+    bankCode: bank.code,
+    bankName: bank.name,
+    cardNo: maskCard(card.cardLast4),
+    boundAt: card.createdAt,
+  };
 }
 
 const alreadyBound = () =>
-  new AppError('CARD_ALREADY_BOUND', 'this card is bound to another investor', [{ path: 'cardNo', message: 'bound to another investor' }]);
+  new AppError('CARD_ALREADY_BOUND', 'this card is bound to another investor', [
+    { path: 'cardNo', message: 'bound to another investor' },
+  ]);
 
 /**
  * Binds an investor's bank card (seed 000 item 7): KYC must be verified, the number's BIN must
  * belong to the chosen bank, the number is stored encrypted. One active card per investor: a new
  * card replaces the old one, which stays recorded as `replaced`.
  */
-export async function bindCard(cipher: PiiCipher, userId: string, input: { bankCode: string; cardNo: string }): Promise<{ card: BankCardView; created: boolean }> {
+export async function bindCard(
+  cipher: PiiCipher,
+  userId: string,
+  input: { bankCode: string; cardNo: string },
+): Promise<{ card: BankCardView; created: boolean }> {
   try {
     return await withTransaction(User.sequelize!, async (transaction) => {
       const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.UPDATE });
@@ -42,21 +58,40 @@ export async function bindCard(cipher: PiiCipher, userId: string, input: { bankC
       if (user.kycStatus !== KycStatus.Verified) {
         throw new AppError('KYC_REQUIRED', 'verify your identity (KYC) before binding a card');
       }
-      const bank = await Bank.findOne({ where: { code: input.bankCode, active: true }, transaction });
-      if (!bank) throw new AppError('UNKNOWN_BANK', `no bank ${input.bankCode}`, [{ path: 'bankCode', message: 'not in the bank list' }]);
-      if (!bank.binPrefixes.some((p) => input.cardNo.startsWith(p))) {
-        throw new AppError('CARD_BANK_MISMATCH', `this card number does not belong to ${bank.name}`, [
-          { path: 'cardNo', message: `BIN does not match ${bank.code}` },
+      const bank = await Bank.findOne({
+        where: { code: input.bankCode, active: true },
+        transaction,
+      });
+      if (!bank)
+        throw new AppError('UNKNOWN_BANK', `no bank ${input.bankCode}`, [
+          { path: 'bankCode', message: 'not in the bank list' },
         ]);
+      if (!bank.binPrefixes.some((p) => input.cardNo.startsWith(p))) {
+        throw new AppError(
+          'CARD_BANK_MISMATCH',
+          `this card number does not belong to ${bank.name}`,
+          [{ path: 'cardNo', message: `BIN does not match ${bank.code}` }],
+        );
       }
       const cardHash = cipher.lookupHash(input.cardNo);
-      const active = await BankCard.findAll({ where: { status: 'active', [Op.or]: [{ userId }, { cardHash }] }, transaction });
+      const active = await BankCard.findAll({
+        where: { status: 'active', [Op.or]: [{ userId }, { cardHash }] },
+        transaction,
+      });
       if (active.some((c) => String(c.userId) !== String(userId))) throw alreadyBound();
       const own = active.find((c) => String(c.userId) === String(userId));
-      if (own && own.cardHash === cardHash && own.bankCode === bank.code) return { card: cardView(own, bank), created: false };
+      if (own && own.cardHash === cardHash && own.bankCode === bank.code)
+        return { card: cardView(own, bank), created: false };
       if (own) await own.update({ status: 'replaced', replacedAt: new Date() }, { transaction });
       const card = await BankCard.create(
-        { userId, bankCode: bank.code, cardEncrypted: cipher.encrypt(input.cardNo), cardHash, cardLast4: input.cardNo.slice(-4), status: 'active' },
+        {
+          userId,
+          bankCode: bank.code,
+          cardEncrypted: cipher.encrypt(input.cardNo),
+          cardHash,
+          cardLast4: input.cardNo.slice(-4),
+          status: 'active',
+        },
         { transaction },
       );
       return { card: cardView(card, bank), created: true };

@@ -3,14 +3,27 @@ import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { bankView, bindCard, listBanks } from './bank-card.service';
 
-const bankItem = Joi.object({ bankCode: Joi.string(), bankName: Joi.string(), binPrefixes: Joi.array().items(Joi.string()) });
+const bankItem = Joi.object({
+  bankCode: Joi.string(),
+  bankName: Joi.string(),
+  binPrefixes: Joi.array().items(Joi.string()),
+});
 
 export const bindCardBody = Joi.object({
   bankCode: Joi.string().max(32).required(),
-  cardNo: Joi.string().pattern(/^\d{12,19}$/).message('{{#label}} must be 12 to 19 digits').required(),
+  cardNo: Joi.string()
+    .pattern(/^\d{12,19}$/)
+    .message('{{#label}} must be 12 to 19 digits')
+    .required(),
 });
 
-const cardResult = Joi.object({ id: Joi.string(), bankCode: Joi.string(), bankName: Joi.string(), cardNo: Joi.string().description('masked, ****1234'), boundAt: Joi.date() });
+const cardResult = Joi.object({
+  id: Joi.string(),
+  bankCode: Joi.string(),
+  bankName: Joi.string(),
+  cardNo: Joi.string().description('masked, ****1234'),
+  boundAt: Joi.date(),
+});
 
 /** Bank list (seed 000 item 6) and card binding (item 7). */
 export function banksRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
@@ -22,7 +35,12 @@ export function banksRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
         summary: 'Banks a card may be bound from, with their BIN prefixes',
         tags: ['banks'],
         auth: 'none',
-        responses: { 200: { description: 'bank list', schema: Joi.object({ items: Joi.array().items(bankItem) }) } },
+        responses: {
+          200: {
+            description: 'bank list',
+            schema: Joi.object({ items: Joi.array().items(bankItem) }),
+          },
+        },
       },
       async (ctx) => {
         ctx.body = { items: (await listBanks()).map(bankView) };
@@ -32,7 +50,8 @@ export function banksRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
       {
         method: 'post',
         path: '/api/v1/me/bank-cards',
-        summary: "Bind (or replace) the investor's bank card; KYC required, BIN checked against the bank",
+        summary:
+          "Bind (or replace) the investor's bank card; KYC required, BIN checked against the bank",
         tags: ['banks'],
         auth: 'investor',
         idempotent: true,
@@ -45,7 +64,11 @@ export function banksRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
         },
       },
       async (ctx) => {
-        const { card, created } = await bindCard(deps.cipher, ctx.state.session.userId, ctx.state.body);
+        const { card, created } = await bindCard(
+          deps.cipher,
+          ctx.state.session.userId,
+          ctx.state.body,
+        );
         ctx.status = created ? 201 : 200;
         ctx.body = card;
       },

@@ -6,7 +6,10 @@ import { User } from '../users/user.model';
 import { KycStatus } from './kyc.states';
 import { kycView, submitKyc } from './kyc.service';
 
-const kycResult = Joi.object({ verified: Joi.boolean(), status: Joi.string().valid(...Object.values(KycStatus)) });
+const kycResult = Joi.object({
+  verified: Joi.boolean(),
+  status: Joi.string().valid(...Object.values(KycStatus)),
+});
 
 export const kycBody = Joi.object({
   realName: Joi.string()
@@ -14,7 +17,7 @@ export const kycBody = Joi.object({
     .min(2)
     .max(100)
     .pattern(/^[\p{L}][\p{L} .'-]*$/u)
-    .message('{{#label}} must be a name (letters, spaces, . \' -)')
+    .message("{{#label}} must be a name (letters, spaces, . ' -)")
     .required(),
   idCardNo: nikSchema.required(),
 });

@@ -40,7 +40,10 @@ export async function submitKyc(
         throw new AppError('KYC_ALREADY_SUBMITTED', 'the identity is already verified');
       }
       if (!kycMachine.can(user.kycStatus, KycStatus.Pending)) {
-        throw new AppError('KYC_ALREADY_SUBMITTED', `a KYC submission is already ${user.kycStatus}`);
+        throw new AppError(
+          'KYC_ALREADY_SUBMITTED',
+          `a KYC submission is already ${user.kycStatus}`,
+        );
       }
       const nikHash = cipher.lookupHash(input.idCardNo);
       const taken = await KycVerification.count({
@@ -80,7 +83,10 @@ async function decide(
     const peek = await KycVerification.findByPk(verificationId, { transaction });
     if (!peek) throw new AppError('NOT_FOUND', 'no such KYC submission');
     const user = await lockUser(peek.userId, transaction);
-    const v = (await KycVerification.findByPk(verificationId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
+    const v = (await KycVerification.findByPk(verificationId, {
+      transaction,
+      lock: Transaction.LOCK.UPDATE,
+    }))!;
     if (v.status !== expected) return undefined;
     kycMachine.assert(v.status, to);
     kycMachine.assert(user.kycStatus, to);
@@ -94,12 +100,22 @@ async function decide(
  * The kyc.verify job: asks the provider (outside any transaction), then records the outcome if
  * the submission is still pending. Safe to run twice: a decided submission is left alone.
  */
-export async function runKycCheck(deps: { cipher: PiiCipher; kyc: KycPort }, verificationId: string): Promise<string> {
+export async function runKycCheck(
+  deps: { cipher: PiiCipher; kyc: KycPort },
+  verificationId: string,
+): Promise<string> {
   const v = await KycVerification.findByPk(verificationId);
   if (!v || v.status !== KycStatus.Pending) return `already ${v?.status ?? 'gone'}`;
-  const result = await deps.kyc.verify({ realName: v.realName, nik: deps.cipher.decrypt(v.nikEncrypted), requestId: `kyc-${v.id}` });
+  const result = await deps.kyc.verify({
+    realName: v.realName,
+    nik: deps.cipher.decrypt(v.nikEncrypted),
+    requestId: `kyc-${v.id}`,
+  });
   const to = result.outcome === 'passed' ? KycStatus.Verified : KycStatus.ManualReview;
-  await decide(verificationId, to, KycStatus.Pending, { verifiedBy: to === KycStatus.Verified ? 'provider' : null, reason: result.reason ?? null });
+  await decide(verificationId, to, KycStatus.Pending, {
+    verifiedBy: to === KycStatus.Verified ? 'provider' : null,
+    reason: result.reason ?? null,
+  });
   return to;
 }
 
@@ -117,7 +133,10 @@ export async function reviewKyc(
   });
   if (!v) {
     const current = await KycVerification.findByPk(verificationId);
-    throw new AppError('INVALID_STATE_TRANSITION', `the submission is ${current?.status}, not manual_review`);
+    throw new AppError(
+      'INVALID_STATE_TRANSITION',
+      `the submission is ${current?.status}, not manual_review`,
+    );
   }
   return { id: String(v.id), status: to };
 }

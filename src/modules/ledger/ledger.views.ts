@@ -10,7 +10,11 @@ import { Account } from './ledger.model';
  * locked accounts; 活期 and 定期 (demand and term products) are not offered yet and are 0.
  */
 export async function accountSummary(userId: string) {
-  const refs = [investorAccount(userId, 'available'), investorAccount(userId, 'locked'), investorAccount(userId, 'invested')];
+  const refs = [
+    investorAccount(userId, 'available'),
+    investorAccount(userId, 'locked'),
+    investorAccount(userId, 'invested'),
+  ];
   const [available, locked, invested] = [...(await getBalances(refs)).values()];
   const [income] = await Account.sequelize!.query<{ total: string }>(
     `SELECT COALESCE(SUM(e.amount), 0)::text AS total
@@ -41,7 +45,14 @@ const ACCOUNT_OF_TYPE: Record<string, 'available' | 'locked' | 'invested'> = {
 /** GET /api/v1/me/ledger: the investor's entries, newest first, paged and filtered. */
 export async function investorLedger(
   userId: string,
-  q: { page: number; pageSize: number; account?: 'available' | 'locked' | 'invested'; kind?: string; startTime?: Date; endTime?: Date },
+  q: {
+    page: number;
+    pageSize: number;
+    account?: 'available' | 'locked' | 'invested';
+    kind?: string;
+    startTime?: Date;
+    endTime?: Date;
+  },
 ) {
   const where = ['a.owner_user_id = $1'];
   const bind: unknown[] = [userId];
@@ -49,14 +60,30 @@ export async function investorLedger(
     bind.push(value);
     where.push(sql.replace('?', `$${bind.length}`));
   };
-  if (q.account) add('a.type = ?', Object.keys(ACCOUNT_OF_TYPE).find((t) => ACCOUNT_OF_TYPE[t] === q.account));
+  if (q.account)
+    add(
+      'a.type = ?',
+      Object.keys(ACCOUNT_OF_TYPE).find((t) => ACCOUNT_OF_TYPE[t] === q.account),
+    );
   if (q.kind) add('t.kind = ?', q.kind);
   if (q.startTime) add('e.created_at >= ?', q.startTime);
   if (q.endTime) add('e.created_at < ?', q.endTime);
   const from = `FROM ledger_entries e JOIN accounts a ON a.id = e.account_id JOIN ledger_transactions t ON t.id = e.transaction_id WHERE ${where.join(' AND ')}`;
   const sequelize = Account.sequelize!;
-  const [{ total }] = await sequelize.query<{ total: string }>(`SELECT COUNT(*)::text AS total ${from}`, { bind, type: QueryTypes.SELECT });
-  const rows = await sequelize.query<{ id: string; transaction_id: string; kind: string; type: string; amount: string; balance_after: string; memo: string | null; created_at: Date }>(
+  const [{ total }] = await sequelize.query<{ total: string }>(
+    `SELECT COUNT(*)::text AS total ${from}`,
+    { bind, type: QueryTypes.SELECT },
+  );
+  const rows = await sequelize.query<{
+    id: string;
+    transaction_id: string;
+    kind: string;
+    type: string;
+    amount: string;
+    balance_after: string;
+    memo: string | null;
+    created_at: Date;
+  }>(
     `SELECT e.id, e.transaction_id, t.kind, a.type, e.amount::text, e.balance_after::text, e.memo, e.created_at
      ${from} ORDER BY e.id DESC LIMIT $${bind.length + 1} OFFSET $${bind.length + 2}`,
     { bind: [...bind, q.pageSize, (q.page - 1) * q.pageSize], type: QueryTypes.SELECT },

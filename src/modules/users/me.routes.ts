@@ -6,7 +6,10 @@ import { accountSummary, investorLedger } from '../ledger/ledger.views';
 import type { Runtime } from '../../runtime';
 import { profile } from './users.service';
 
-const amount = Joi.alternatives(Joi.number().integer(), Joi.string().pattern(/^-?\d+$/)).description('integer IDR');
+const amount = Joi.alternatives(
+  Joi.number().integer(),
+  Joi.string().pattern(/^-?\d+$/),
+).description('integer IDR');
 
 const accountResult = Joi.object({
   userId: Joi.string(),
@@ -49,7 +52,8 @@ export function meRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): Ap
       {
         method: 'get',
         path: '/api/v1/me/account',
-        summary: 'Account figures of seed item 8 plus available, locked and total income, from the ledger',
+        summary:
+          'Account figures of seed item 8 plus available, locked and total income, from the ledger',
         tags: ['me'],
         auth: 'investor',
         responses: { 200: { description: 'figures', schema: accountResult } },

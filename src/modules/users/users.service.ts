@@ -41,18 +41,29 @@ export async function listInvestors(q: {
   if (q.kycStatus) Object.assign(where, { kycStatus: q.kycStatus });
   if (q.registeredFrom || q.registeredTo) {
     Object.assign(where, {
-      createdAt: { ...(q.registeredFrom ? { [Op.gte]: q.registeredFrom } : {}), ...(q.registeredTo ? { [Op.lt]: q.registeredTo } : {}) },
+      createdAt: {
+        ...(q.registeredFrom ? { [Op.gte]: q.registeredFrom } : {}),
+        ...(q.registeredTo ? { [Op.lt]: q.registeredTo } : {}),
+      },
     });
   }
-  const { rows, count } = await User.findAndCountAll({ where, order: [['id', 'DESC']], limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+  const { rows, count } = await User.findAndCountAll({
+    where,
+    order: [['id', 'DESC']],
+    limit: q.pageSize,
+    offset: (q.page - 1) * q.pageSize,
+  });
   const ids = rows.map((u) => String(u.id));
   const withCards = ids.length
     ? new Set(
         (
-          await User.sequelize!.query<{ user_id: string }>(`SELECT user_id FROM bank_cards WHERE status = 'active' AND user_id = ANY($1::bigint[])`, {
-            bind: [ids],
-            type: QueryTypes.SELECT,
-          })
+          await User.sequelize!.query<{ user_id: string }>(
+            `SELECT user_id FROM bank_cards WHERE status = 'active' AND user_id = ANY($1::bigint[])`,
+            {
+              bind: [ids],
+              type: QueryTypes.SELECT,
+            },
+          )
         ).map((r) => String(r.user_id)),
       )
     : new Set<string>();

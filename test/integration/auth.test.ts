@@ -167,6 +167,18 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       expect(await User.count({ where: { mobile } })).to.equal(0);
     });
 
+    it('when the code has expired, then SMS_CODE_INVALID says so and nothing is created', async () => {
+      const mobile = randomMobile();
+      const { body } = await sendCode(api, mobile, 'register');
+      await rt.redis.pexpire(`sms-code:register:${mobile}`, 1); // five minutes later
+      await new Promise((r) => setTimeout(r, 20));
+      const res = await api.post('/api/v1/auth/register', { mobile, smsCode: body.devCode, password: 'secret123' });
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('SMS_CODE_INVALID');
+      expect(res.body.error.message).to.contain('expired');
+      expect(await User.count({ where: { mobile } })).to.equal(0);
+    });
+
     it('when the SMS port fails, then 503 and no code is left behind', async () => {
       const failing = testRuntime('auth-sms-down');
       const orig = failing.ports.sms.sendCode;

@@ -172,7 +172,11 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       const { body } = await sendCode(api, mobile, 'register');
       await rt.redis.pexpire(`sms-code:register:${mobile}`, 1); // five minutes later
       await new Promise((r) => setTimeout(r, 20));
-      const res = await api.post('/api/v1/auth/register', { mobile, smsCode: body.devCode, password: 'secret123' });
+      const res = await api.post('/api/v1/auth/register', {
+        mobile,
+        smsCode: body.devCode,
+        password: 'secret123',
+      });
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('SMS_CODE_INVALID');
       expect(res.body.error.message).to.contain('expired');

@@ -22,8 +22,16 @@ export interface Config {
   investStepAmount: bigint;
   investorLimitAmount: bigint;
   superInvestorUserId: number;
-  gateway: { mode: AdapterMode; secret: string; sandboxDelayMs: number; sandboxUnknownMs: number };
-  partner: { mode: AdapterMode; secret: string };
+  gateway: {
+    mode: AdapterMode;
+    secret: string;
+    sandboxDelayMs: number;
+    sandboxUnknownMs: number;
+    /** Where the sandbox delivers its signed callbacks (this API's callback route). */
+    sandboxCallbackUrl: string;
+    httpUrl?: string;
+  };
+  partner: { mode: AdapterMode; secret: string; httpUrl?: string };
   kycMode: AdapterMode;
   smsMode: AdapterMode;
   admin: { user: string; password: string; sessionTtlSeconds: number };
@@ -107,7 +115,16 @@ export const envSchema = Joi.object({
   GATEWAY_SECRET: devSecret('gateway'),
   GATEWAY_SANDBOX_DELAY_MS: nonNegative(200),
   GATEWAY_SANDBOX_UNKNOWN_MS: nonNegative(60_000),
+  GATEWAY_SANDBOX_CALLBACK_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .default(Joi.ref('PORT', { adjust: (port: number) => `http://127.0.0.1:${port}/callbacks/v1/payments` })),
+  GATEWAY_HTTP_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .when('GATEWAY_MODE', { is: 'http', then: Joi.required() }),
   PARTNER_MODE: mode,
+  PARTNER_HTTP_URL: Joi.string()
+    .uri({ scheme: ['http', 'https'] })
+    .when('PARTNER_MODE', { is: 'http', then: Joi.required() }),
   PARTNER_SECRET: devSecret('partner'),
   KYC_MODE: mode,
   SMS_MODE: mode,
@@ -204,8 +221,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       secret: v.GATEWAY_SECRET,
       sandboxDelayMs: v.GATEWAY_SANDBOX_DELAY_MS,
       sandboxUnknownMs: v.GATEWAY_SANDBOX_UNKNOWN_MS,
+      sandboxCallbackUrl: v.GATEWAY_SANDBOX_CALLBACK_URL,
+      httpUrl: v.GATEWAY_HTTP_URL,
     },
-    partner: { mode: v.PARTNER_MODE, secret: v.PARTNER_SECRET },
+    partner: { mode: v.PARTNER_MODE, secret: v.PARTNER_SECRET, httpUrl: v.PARTNER_HTTP_URL },
     kycMode: v.KYC_MODE,
     smsMode: v.SMS_MODE,
     admin: {

@@ -7,6 +7,11 @@ import { adminBasicAuth } from './http/admin-auth';
 import type { ApiRouter, RouteGuards, RouteSpec } from './http/api-router';
 import { bearerToken, requireSession } from './http/auth';
 import { idempotency } from './http/idempotency';
+import { verifySignature } from './http/signature';
+import { loansRoutes } from './modules/loans/loans.routes';
+import { ordersRoutes } from './modules/orders/orders.routes';
+import { paymentsRoutes } from './modules/payments/payments.routes';
+import { walletRoutes } from './modules/wallet/wallet.routes';
 import { errorHandler } from './http/error-handler';
 import { createMetrics } from './http/metrics';
 import { requestContext } from './http/request-id';
@@ -32,6 +37,8 @@ function buildGuards(deps: AppDeps): RouteGuards {
     auth: {
       investor: requireSession(deps.sessions, 'investor'),
       admin: requireSession(deps.sessions, 'admin'),
+      partner: verifySignature('partner', deps.config.partner.secret, deps.redis),
+      gateway: verifySignature('gateway', deps.config.gateway.secret, deps.redis),
       adminBasic: adminBasicAuth(deps.config.admin, async (authorization) =>
         isAdminToken(deps, authorization),
       ),
@@ -64,6 +71,10 @@ export function buildRouters(
     kycRoutes(deps, guards),
     banksRoutes(deps, guards),
     adminRoutes(deps, guards),
+    loansRoutes(deps, guards),
+    ordersRoutes(guards),
+    walletRoutes(guards),
+    paymentsRoutes(guards),
   ];
   const metricsRouter = new Router().route(
     {
@@ -122,6 +133,8 @@ export function createApp(
       text: false,
       multipart: false,
       jsonStrict: true,
+      // Signed partner and gateway routes verify the exact bytes received.
+      includeUnparsed: true,
       parsedMethods: [
         HttpMethodEnum.POST,
         HttpMethodEnum.PUT,

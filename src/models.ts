@@ -2,7 +2,11 @@ import { Bank } from './modules/banks/bank.model';
 import { BankCard } from './modules/banks/bank-card.model';
 import { KycVerification } from './modules/kyc/kyc.model';
 import { Account, LedgerEntry, LedgerTransaction } from './modules/ledger/ledger.model';
+import { Borrower, Loan, LoanOriginal } from './modules/loans/loan.model';
+import { Asset, Order } from './modules/orders/order.model';
 import { OutboxMessage } from './modules/outbox/outbox.model';
+import { GatewayCallback, PaymentInstruction } from './modules/payments/payment.model';
+import { Recharge, Withdrawal } from './modules/wallet/wallet.model';
 import { User } from './modules/users/user.model';
 
 /** Every sequelize-typescript model, registered on the one Sequelize instance. */
@@ -15,4 +19,13 @@ export const ALL_MODELS = [
   LedgerTransaction,
   LedgerEntry,
   OutboxMessage,
+  Loan,
+  LoanOriginal,
+  Borrower,
+  Order,
+  Asset,
+  PaymentInstruction,
+  GatewayCallback,
+  Recharge,
+  Withdrawal,
 ];

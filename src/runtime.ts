@@ -2,7 +2,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize-typescript';
 import { getConfig, type Config } from '../config';
+import { createGatewayPort, type GatewayPort } from './adapters/gateway';
 import { createKycPort, type KycPort } from './adapters/kyc';
+import { createPartnerPort, type PartnerPort } from './adapters/partner';
 import { createSmsPort, type SmsPort } from './adapters/sms';
 import { PiiCipher } from './lib/crypto';
 import { createSequelize } from './lib/db';
@@ -11,7 +13,7 @@ import { createRedis } from './lib/redis';
 import { SessionStore } from './modules/auth/session.service';
 import { setOutboxKick } from './modules/outbox/outbox.service';
 import { OutboxRelay } from './queues/outbox-relay';
-import { createQueues } from './queues/queues';
+import { createQueues, enqueueDirect } from './queues/queues';
 
 /** The connections one process holds: opened once at start, closed once at shutdown. */
 export interface Runtime {
@@ -37,6 +39,8 @@ export interface Runtime {
 export interface Ports {
   sms: SmsPort;
   kyc: KycPort;
+  partner: PartnerPort;
+  gateway: GatewayPort;
 }
 
 /** Opens config, logger, PostgreSQL, Redis and the queues for one process. */
@@ -82,7 +86,16 @@ export function openRuntime(
     relay,
     cipher: new PiiCipher(config.dataEncryptionKey),
     sessions: new SessionStore(redis),
-    ports: { sms: createSmsPort(config), kyc: createKycPort(config), ...overrides.ports },
+    ports: {
+      sms: createSmsPort(config),
+      kyc: createKycPort(config),
+      partner: createPartnerPort(config),
+      // The sandbox delivers its callbacks through a delayed job (deterministic id: once per instruction).
+      gateway: createGatewayPort(config, redis, (instructionId, delayMs) =>
+        enqueueDirect(queues, 'gateway-sandbox.callback', { instructionId }, { jobId: `gw-callback-${instructionId}`, delayMs }),
+      ),
+      ...overrides.ports,
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,6 +1,15 @@
+import { borrowerFetchProcessor } from './borrower-fetch.processor';
+import { gatewaySandboxCallbackProcessor } from './gateway-sandbox-callback.processor';
+import { instructionQueryProcessor } from './instruction-query.processor';
+import { instructionSubmitProcessor } from './instruction-submit.processor';
+import { instructionsSweepProcessor } from './instructions-sweep.processor';
 import { kycVerifyProcessor } from './kyc-verify.processor';
 import { ledgerAuditProcessor } from './ledger-audit.processor';
+import { loanSettleProcessor } from './loan-settle.processor';
+import { orderExpireProcessor } from './order-expire.processor';
+import { orderLockProcessor } from './order-lock.processor';
 import { outboxRelayProcessor } from './outbox-relay.processor';
+import { paymentReconcileProcessor } from './payment-reconcile.processor';
 import type { ProcessorRegistry } from './types';
 
 /** Every processor by job name (src/queues/queues.ts JOBS lists the same names). */
@@ -8,4 +17,13 @@ export const PROCESSORS: ProcessorRegistry = {
   'outbox.relay': outboxRelayProcessor,
   'ledger.audit': ledgerAuditProcessor,
   'kyc.verify': kycVerifyProcessor,
+  'borrower.fetch': borrowerFetchProcessor,
+  'loan.settle': loanSettleProcessor,
+  'order.lock': orderLockProcessor,
+  'order.expire': orderExpireProcessor,
+  'instruction.submit': instructionSubmitProcessor,
+  'instruction.query': instructionQueryProcessor,
+  'instructions.sweep': instructionsSweepProcessor,
+  'payment.reconcile': paymentReconcileProcessor,
+  'gateway-sandbox.callback': gatewaySandboxCallbackProcessor,
 };

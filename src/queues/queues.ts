@@ -7,6 +7,12 @@ export enum QueueName {
   Maintenance = 'maintenance',
   /** Investor on-boarding: KYC checks with the provider. */
   Investors = 'investors',
+  /** Loan intake (borrower details) and settlement. */
+  Loans = 'loans',
+  /** Purchase orders: lock and lock expiry. */
+  Orders = 'orders',
+  /** Gateway instructions: submit, query, callbacks (and the sandbox gateway's deliveries). */
+  Payments = 'payments',
 }
 
 /** Every job name with its payload type. No secrets or raw PII in payloads: ids only. */
@@ -14,6 +20,15 @@ export interface JobPayloads {
   'outbox.relay': Record<string, never>;
   'ledger.audit': Record<string, never>;
   'kyc.verify': { verificationId: string };
+  'borrower.fetch': { creditorNo: string };
+  'loan.settle': { loanId: string };
+  'order.lock': { orderId: string };
+  'order.expire': { orderId: string };
+  'instruction.submit': { instructionId: string };
+  'instruction.query': { instructionId: string };
+  'instructions.sweep': Record<string, never>;
+  'payment.reconcile': { callbackId: string };
+  'gateway-sandbox.callback': { instructionId: string };
 }
 
 /** A job name of the registry. */
@@ -27,15 +42,25 @@ export interface JobDefinition<K extends JobName> {
 }
 
 const empty = Joi.object({}).unknown(false);
+const id = (name: string) => Joi.object({ [name]: Joi.string().pattern(/^\d{1,18}$/).required() });
 
 /** The job registry: name → queue, payload schema, options. The worker refuses to start on a gap. */
 export const JOBS: { [K in JobName]: JobDefinition<K> } = {
   'outbox.relay': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
   'ledger.audit': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
-  'kyc.verify': {
-    queue: QueueName.Investors,
-    payload: Joi.object({ verificationId: Joi.string().pattern(/^\d+$/).required() }),
+  'kyc.verify': { queue: QueueName.Investors, payload: id('verificationId') },
+  'borrower.fetch': {
+    queue: QueueName.Loans,
+    payload: Joi.object({ creditorNo: Joi.string().max(64).required() }),
   },
+  'loan.settle': { queue: QueueName.Loans, payload: id('loanId') },
+  'order.lock': { queue: QueueName.Orders, payload: id('orderId') },
+  'order.expire': { queue: QueueName.Orders, payload: id('orderId') },
+  'instruction.submit': { queue: QueueName.Payments, payload: id('instructionId') },
+  'instruction.query': { queue: QueueName.Payments, payload: id('instructionId') },
+  'instructions.sweep': { queue: QueueName.Payments, payload: empty, options: { attempts: 1 } },
+  'payment.reconcile': { queue: QueueName.Payments, payload: id('callbackId') },
+  'gateway-sandbox.callback': { queue: QueueName.Payments, payload: id('instructionId') },
 };
 
 /**
@@ -61,6 +86,7 @@ export interface SweeperDefinition {
 export const SWEEPERS: SweeperDefinition[] = [
   { id: 'outbox-relay', job: 'outbox.relay', everyMs: 1_000 },
   { id: 'ledger-audit', job: 'ledger.audit', everyMs: 15 * 60_000 },
+  { id: 'instructions-sweep', job: 'instructions.sweep', everyMs: 15_000 },
 ];
 
 /** Opens one producer Queue per queue name with the default job options. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Sequelize } from 'sequelize-typescript';
 import { getConfig, type Config } from '../../config';
@@ -47,17 +47,18 @@ testRuntime.defaults = (): Readonly<Config> => getConfig();
 export async function startApp(
   rt: Runtime,
   extraRouters: ApiRouter[] = [],
+  port = 0,
 ): Promise<{ url: string; routers: ApiRouter[]; close: () => Promise<void> }> {
   await Promise.all([waitReady(rt.redis), waitReady(rt.producer)]).catch(() => undefined);
   // One process holds many test runtimes: outbox rows written now go to this one's queues.
   setOutboxKick(rt.relay.kick);
   const { app, routers } = createApp(rt, { extraRouters });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     routers,
     close: () =>
       new Promise<void>((resolve) => {
@@ -86,4 +87,15 @@ export async function createInvestor(): Promise<string> {
     `INSERT INTO users (role) VALUES ('investor') RETURNING id`,
   )) as [{ id: string }[], unknown];
   return String(rows[0].id);
+}
+
+/** A TCP port free right now on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }

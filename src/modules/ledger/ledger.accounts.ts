@@ -27,11 +27,15 @@ export const PLATFORM_ACCOUNT_TYPES = Object.values(AccountType).filter(
 );
 
 /**
- * Account types whose balance may go below zero: the clearing accounts that stand for money
- * outside the platform (the gateway, borrowers, the super investor's funding line). Every
- * other balance is a claim or holding that cannot be negative; the database enforces it too.
+ * Sign convention: what the platform owes or has earned is positive (investor accounts,
+ * revenues); what it holds or is owed is negative (escrow = cash in custody, borrower_payable =
+ * principal borrowers owe, gateway_clearing = money in transit, super_investor = the platform's
+ * own funding of top-ups). So every investor deposit is `escrow −X, available +X`, and the sum
+ * of all balances is zero. Only the holding accounts may go below zero; every claim or revenue
+ * is refused below zero (and the database enforces it too).
  */
 export const ALLOW_NEGATIVE: ReadonlySet<AccountType> = new Set([
+  AccountType.Escrow,
   AccountType.GatewayClearing,
   AccountType.BorrowerPayable,
   AccountType.SuperInvestor,

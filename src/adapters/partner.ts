@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../../config';
+import { SignedHttpClient } from './http-client';
+
+/** Borrower information from the partner (seed 000 item 10). PII: handled encrypted. */
+export interface BorrowerInfo {
+  lenderId: string;
+  name: string;
+  idCardNo: string;
+  mobile: string;
+  email: string;
+  sex: string;
+  age: number | null;
+  isMarried: boolean | null;
+  identity: string;
+  education: string;
+  birthday: string;
+  religion: string;
+  address: string;
+  isIdentityAuth: boolean;
+  isBankCardAuth: boolean;
+  isLinkmanAuth: boolean;
+  isInsuranceCardAuth: boolean;
+  isFamilyCardAuth: boolean;
+}
+
+/** The lending partner's port ("doit"). */
+export interface PartnerPort {
+  readonly mode: 'sandbox' | 'http';
+  /** Seed item 10: borrower details for a loan. */
+  fetchBorrower(borrowerId: string, creditorNo: string): Promise<BorrowerInfo>;
+  /** Seed item 11: does this investor have an active loan at the partner? */
+  hasActiveLoan(person: { name: string; idCardNo: string; mobile: string }): Promise<boolean>;
+}
+
+const NAMES = ['Rina Herlina', 'Budi Santoso', 'Siti Aminah', 'Agus Pratama', 'Dewi Lestari', 'Eko Saputra'];
+
+/** Sandbox: deterministic borrowers derived from the id; NIKs ending 9999 have an active loan. */
+export class SandboxPartner implements PartnerPort {
+  readonly mode = 'sandbox' as const;
+
+  async fetchBorrower(borrowerId: string): Promise<BorrowerInfo> {
+    const h = createHash('sha256').update(borrowerId).digest();
+    const woman = h[0] % 2 === 0;
+    const day = 1 + (h[1] % 28);
+    const month = 1 + (h[2] % 12);
+    const year = 70 + (h[3] % 30);
+    const dd = String(day + (woman ? 40 : 0)).padStart(2, '0');
+    return {
+      lenderId: borrowerId,
+      name: NAMES[h[4] % NAMES.length],
+      idCardNo: `317506${dd}${String(month).padStart(2, '0')}${year}${String(h.readUInt16BE(5) % 9000 + 1000)}`,
+      mobile: `0812${String(h.readUInt32BE(7) % 100_000_000).padStart(8, '0')}`,
+      email: `borrower${h.readUInt16BE(11)}@example.com`,
+      sex: woman ? '2' : '1',
+      age: 2026 - (1900 + year),
+      isMarried: h[13] % 2 === 0,
+      identity: 'karyawan',
+      education: 'Sekolah Menengah Atas',
+      birthday: `${day}/${month}/19${year}`,
+      religion: 'Islam',
+      address: `Jalan Bakti ${1 + (h[14] % 40)} Cilincing, Jakarta`,
+      isIdentityAuth: true,
+      isBankCardAuth: true,
+      isLinkmanAuth: true,
+      isInsuranceCardAuth: h[15] % 2 === 0,
+      isFamilyCardAuth: true,
+    };
+  }
+
+  async hasActiveLoan(person: { idCardNo: string }): Promise<boolean> {
+    return person.idCardNo.endsWith('9999');
+  }
+}
+
+/** Real partner over signed HTTP (PARTNER_HTTP_URL, signed with PARTNER_SECRET). */
+export class HttpPartner implements PartnerPort {
+  readonly mode = 'http' as const;
+  constructor(private readonly client: SignedHttpClient) {}
+
+  fetchBorrower(borrowerId: string, creditorNo: string): Promise<BorrowerInfo> {
+    return this.client.post<BorrowerInfo>('/borrowers/query', { borrowerId, creditorNo }, `borrower-${creditorNo}`);
+  }
+
+  async hasActiveLoan(person: { name: string; idCardNo: string; mobile: string }): Promise<boolean> {
+    const res = await this.client.post<{ hasActiveLoan: boolean }>('/investors/active-loan', person);
+    return res.hasActiveLoan === true;
+  }
+}
+
+export function createPartnerPort(config: Readonly<Config>): PartnerPort {
+  if (config.partner.mode === 'sandbox') return new SandboxPartner();
+  return new HttpPartner(new SignedHttpClient({ baseUrl: config.partner.httpUrl!, secret: config.partner.secret }));
+}

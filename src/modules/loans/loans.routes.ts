@@ -1,0 +1,62 @@
+import Joi from 'joi';
+import { ApiRouter, type RouteGuards } from '../../http/api-router';
+import type { Runtime } from '../../runtime';
+import { loanDetail, listOpenLoans, loanView, receiveLoan } from './loans.service';
+import { loanIntakeBody, loanListQuery, loanOut } from './loans.schemas';
+
+/** Loan intake from the partner (seed items 9-10) and the loan list and detail (item 12). */
+export function loansRoutes(deps: Pick<Runtime, 'cipher' | 'config'>, guards: RouteGuards): ApiRouter {
+  return new ApiRouter(guards)
+    .route(
+      {
+        method: 'post',
+        path: '/partner/v1/loans',
+        summary: 'Partner sends a loan (every field of seed item 9); idempotent by creditorNo',
+        tags: ['partner'],
+        auth: 'partner',
+        request: { body: loanIntakeBody },
+        responses: {
+          201: { description: 'stored', schema: loanOut },
+          200: { description: 'the same loan again', schema: loanOut },
+          401: { description: 'INVALID_SIGNATURE' },
+          409: { description: 'LOAN_CONFLICT: another body under this creditorNo' },
+        },
+      },
+      async (ctx) => {
+        const { loan, created } = await receiveLoan(
+          { cipher: deps.cipher, settlementDelaySeconds: deps.config.settlementDelaySeconds },
+          ctx.state.body,
+        );
+        ctx.status = created ? 201 : 200;
+        ctx.body = loanView(loan);
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/api/v1/loans',
+        summary: 'Open loans: filters minYearRateFin/maxYearRateFin, minAmountApply/maxAmountApply, minTerm/maxTerm (+termUnit); paged, sorted',
+        tags: ['loans'],
+        auth: 'none',
+        request: { query: loanListQuery },
+        responses: { 200: { description: 'page of loans', schema: Joi.object({ items: Joi.array().items(loanOut), page: Joi.number(), pageSize: Joi.number(), total: Joi.number() }) } },
+      },
+      async (ctx) => {
+        ctx.body = await listOpenLoans(ctx.state.query);
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/api/v1/loans/:creditorNo',
+        summary: 'One loan with its borrower (PII masked)',
+        tags: ['loans'],
+        auth: 'none',
+        request: { params: Joi.object({ creditorNo: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required() }) },
+        responses: { 200: { description: 'loan detail' }, 404: { description: 'NOT_FOUND' } },
+      },
+      async (ctx) => {
+        ctx.body = await loanDetail(deps.cipher, ctx.state.params.creditorNo);
+      },
+    );
+}

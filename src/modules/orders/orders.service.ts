@@ -1,0 +1,287 @@
+import { QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
+import type { PartnerPort } from '../../adapters/partner';
+import type { Config } from '../../../config';
+import type { PiiCipher } from '../../lib/crypto';
+import { sha256Hex } from '../../lib/crypto';
+import { withTransaction } from '../../lib/db';
+import { AppError, isAppError } from '../../lib/errors';
+import { idrToJson, toIdr } from '../../lib/money';
+import { BankCard } from '../banks/bank-card.model';
+import { KycVerification } from '../kyc/kyc.model';
+import { KycStatus } from '../kyc/kyc.states';
+import { AccountType, investorAccount, platformAccount } from '../ledger/ledger.accounts';
+import { LedgerKind } from '../ledger/ledger.kinds';
+import { getBalances, postTransaction } from '../ledger/ledger.service';
+import { Loan } from '../loans/loan.model';
+import { LoanStatus } from '../loans/loan.states';
+import { enqueueAfterCommit } from '../outbox/outbox.service';
+import { createInstruction } from '../payments/instructions';
+import { User } from '../users/user.model';
+import { Asset, Order } from './order.model';
+import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
+
+/** The SPEC's order out. */
+export const orderView = (o: Order) => ({
+  id: String(o.id),
+  creditorNo: o.creditorNo,
+  amount: idrToJson(o.amount),
+  payWith: o.payWith,
+  status: o.status,
+  failCode: o.failCode,
+  failReason: o.failReason,
+  createdAt: o.createdAt,
+  paidAt: o.paidAt,
+});
+
+/** Moves an order along its state machine (throws on a move the table does not list). */
+export async function moveOrder(order: Order, to: OrderStatus, fields: Partial<Order>, transaction: Transaction): Promise<void> {
+  orderMachine.assert(order.status, to);
+  await order.update({ ...fields, status: to }, { transaction });
+}
+
+/**
+ * POST /api/v1/orders: records a pending order and hands it to the lock job (outbox), nothing
+ * else. Idempotency-Key: the same key and body return the same order; another body is 409.
+ */
+export async function placeOrder(
+  userId: string,
+  input: { creditorNo: string; amount: number; payWith: 'card' | 'wallet' },
+  idempotencyKey?: string,
+): Promise<Order> {
+  const requestHash = sha256Hex(JSON.stringify([input.creditorNo, input.amount, input.payWith]));
+  const replay = async () => {
+    const prior = await Order.findOne({ where: { userId, idempotencyKey } });
+    if (!prior) return undefined;
+    if (prior.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used for another order');
+    return prior;
+  };
+  if (idempotencyKey) {
+    const prior = await replay();
+    if (prior) return prior;
+  }
+  const loan = await Loan.findOne({ where: { creditorNo: input.creditorNo } });
+  if (!loan) throw new AppError('NOT_FOUND', `no loan ${input.creditorNo}`, [{ path: 'creditorNo', message: 'no such loan' }]);
+  try {
+    return await withTransaction(Order.sequelize!, async (transaction) => {
+      const order = await Order.create(
+        {
+          userId,
+          loanId: loan.id,
+          creditorNo: loan.creditorNo,
+          amount: BigInt(input.amount),
+          payWith: input.payWith,
+          status: OrderStatus.Pending,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash,
+        },
+        { transaction },
+      );
+      await enqueueAfterCommit('order.lock', { orderId: String(order.id) }, { transaction });
+      return order;
+    });
+  } catch (err) {
+    if (err instanceof UniqueConstraintError && idempotencyKey) return (await replay())!;
+    throw err;
+  }
+}
+
+/** A rule the lock job found broken: the order is rejected with this code. */
+class RuleBroken extends Error {
+  constructor(
+    readonly code: OrderFailCode,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export interface LockDeps {
+  cipher: PiiCipher;
+  partner: PartnerPort;
+  config: Readonly<Config>;
+}
+
+/** The investor's current total at risk: principal invested plus shares locked and not yet paid. */
+async function outstandingOf(userId: string, transaction: Transaction): Promise<bigint> {
+  const invested = (await getBalances([investorAccount(userId, 'invested')], { transaction })).values().next().value ?? 0n;
+  const [row] = await Order.sequelize!.query<{ total: string }>(
+    'SELECT COALESCE(SUM(amount), 0)::text AS total FROM orders WHERE user_id = $1 AND holds_lock',
+    { bind: [userId], type: QueryTypes.SELECT, transaction },
+  );
+  return invested + toIdr(row.total);
+}
+
+/**
+ * The order.lock job: applies every purchase rule of SPEC §3 (each failure stored with its code
+ * and reason), reserves the share with one conditional UPDATE that can never oversell, and
+ * starts the payment: a wallet order is paid from the wallet at once (available → locked →
+ * invested); a card order gets a gateway collection instruction and a lock expiry. Runs once
+ * in effect however often it is run: anything but a pending order is left alone.
+ */
+export async function lockOrder(deps: LockDeps, orderId: string): Promise<OrderStatus> {
+  const order = await Order.findByPk(orderId);
+  if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`, [], { retryable: false });
+  if (order.status !== OrderStatus.Pending) return order.status;
+  try {
+    const card = await checkInvestorRules(deps, order);
+    return await withTransaction(Order.sequelize!, (transaction) => reserveAndPay(deps, orderId, card, transaction));
+  } catch (err) {
+    const broken =
+      err instanceof RuleBroken
+        ? err
+        : isAppError(err) && err.code === 'INSUFFICIENT_BALANCE'
+          ? new RuleBroken(OrderFailCode.InsufficientBalance, 'the wallet balance is lower than the amount')
+          : undefined;
+    if (!broken) throw err;
+    return withTransaction(Order.sequelize!, async (transaction) => {
+      const o = (await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
+      if (o.status !== OrderStatus.Pending) return o.status;
+      await moveOrder(o, OrderStatus.Rejected, { failCode: broken.code, failReason: broken.reason, endedAt: new Date() }, transaction);
+      return OrderStatus.Rejected;
+    });
+  }
+}
+
+/** Rules about the investor (outside the transaction: the partner check is a network call). */
+async function checkInvestorRules(deps: LockDeps, order: Order): Promise<BankCard> {
+  const user = await User.findByPk(order.userId);
+  if (user?.kycStatus !== KycStatus.Verified) throw new RuleBroken(OrderFailCode.KycNotVerified, 'the investor is not KYC verified');
+  const card = await BankCard.findOne({ where: { userId: order.userId, status: 'active' } });
+  if (!card) throw new RuleBroken(OrderFailCode.NoBankCard, 'the investor has no bank card bound');
+  const { minInvestAmount, investStepAmount } = deps.config;
+  if (order.amount < minInvestAmount) throw new RuleBroken(OrderFailCode.AmountTooSmall, `the amount is below the minimum of ${minInvestAmount}`);
+  if (order.amount % investStepAmount !== 0n) {
+    throw new RuleBroken(OrderFailCode.AmountNotStep, `the amount must be a multiple of ${investStepAmount}`);
+  }
+  const kyc = await KycVerification.findOne({ where: { userId: order.userId, status: KycStatus.Verified }, order: [['id', 'DESC']] });
+  const hasLoan = await deps.partner.hasActiveLoan({
+    name: kyc!.realName,
+    idCardNo: deps.cipher.decrypt(kyc!.nikEncrypted),
+    mobile: user.mobile ?? '',
+  });
+  if (hasLoan) throw new RuleBroken(OrderFailCode.HasPartnerLoan, 'the investor has an active loan at the partner');
+  return card;
+}
+
+/** Locks rows user → order → loan (the fixed order), reserves the share and starts payment. */
+async function reserveAndPay(deps: LockDeps, orderId: string, card: BankCard, transaction: Transaction): Promise<OrderStatus> {
+  const peek = (await Order.findByPk(orderId, { transaction }))!;
+  await User.findByPk(peek.userId, { transaction, lock: Transaction.LOCK.UPDATE });
+  const order = (await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
+  if (order.status !== OrderStatus.Pending) return order.status;
+  const outstanding = await outstandingOf(order.userId, transaction);
+  if (outstanding + order.amount > deps.config.investorLimitAmount) {
+    throw new RuleBroken(OrderFailCode.OverLimit, `the investor's outstanding total would exceed ${deps.config.investorLimitAmount}`);
+  }
+  const [reserved] = await Order.sequelize!.query<{ id: string }>(
+    `UPDATE loans SET locked_amount = locked_amount + $2, updated_at = now()
+      WHERE id = $1 AND status = 'open' AND deadline > now() AND locked_amount + bought_amount + $2 <= amount
+      RETURNING id`,
+    { bind: [order.loanId, order.amount.toString()], type: QueryTypes.SELECT, transaction },
+  );
+  if (!reserved) {
+    const loan = (await Loan.findByPk(order.loanId, { transaction }))!;
+    if (loan.status !== LoanStatus.Open || loan.deadline.getTime() <= Date.now()) {
+      throw new RuleBroken(OrderFailCode.LoanNotOpen, `the loan is ${loan.status === LoanStatus.Open ? 'past its deadline' : loan.status}`);
+    }
+    throw new RuleBroken(OrderFailCode.NotEnoughRoom, `only ${loan.amount - loan.lockedAmount - loan.boughtAmount} of the loan is left`);
+  }
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + deps.config.lockTtlSeconds * 1000);
+  await moveOrder(order, OrderStatus.Locked, { holdsLock: true, lockedAt: now, lockExpiresAt: expiresAt }, transaction);
+
+  if (order.payWith === 'wallet') {
+    await postTransaction(
+      {
+        kind: LedgerKind.PurchaseLock,
+        idempotencyKey: `order:${order.id}:lock`,
+        metadata: { orderId: String(order.id) },
+        entries: [
+          { account: investorAccount(order.userId, 'available'), amount: -order.amount },
+          { account: investorAccount(order.userId, 'locked'), amount: order.amount },
+        ],
+      },
+      { transaction },
+    );
+    await completePurchase(order, 'wallet', transaction);
+    return OrderStatus.Paid;
+  }
+  await createInstruction(
+    { kind: 'collection', purpose: 'order', refId: String(order.id), userId: order.userId, amount: order.amount, bankCardId: String(card.id) },
+    { transaction },
+  );
+  await moveOrder(order, OrderStatus.Paying, {}, transaction);
+  await enqueueAfterCommit('order.expire', { orderId: String(order.id) }, { transaction, runAt: expiresAt });
+  return OrderStatus.Paying;
+}
+
+/**
+ * Turns an order's money into a holding: the loan's share moves locked → bought (or is bought
+ * directly when the order no longer holds a lock), the ledger moves the money into `invested`,
+ * the asset is created and the order is paid. The caller holds the order row lock.
+ */
+export async function completePurchase(order: Order, source: 'wallet' | 'card', transaction: Transaction): Promise<void> {
+  await postTransaction(
+    {
+      kind: LedgerKind.PurchasePaid,
+      idempotencyKey: `order:${order.id}:paid`,
+      metadata: { orderId: String(order.id), loanId: String(order.loanId) },
+      entries: [
+        source === 'wallet'
+          ? { account: investorAccount(order.userId, 'locked'), amount: -order.amount }
+          : { account: platformAccount(AccountType.Escrow), amount: -order.amount },
+        { account: investorAccount(order.userId, 'invested'), amount: order.amount, memo: 'principal' },
+      ],
+    },
+    { transaction },
+  );
+  await Order.sequelize!.query(
+    `UPDATE loans SET locked_amount = locked_amount - $2, bought_amount = bought_amount + $2, updated_at = now() WHERE id = $1`,
+    { bind: [order.loanId, order.amount.toString()], transaction },
+  );
+  await Asset.create(
+    {
+      userId: order.userId,
+      loanId: order.loanId,
+      orderId: order.id,
+      principal: order.amount,
+      maxTradableAmount: order.amount,
+      tradeCount: 0,
+      status: 'holding',
+    },
+    { transaction },
+  );
+  await moveOrder(order, OrderStatus.Paid, { holdsLock: false, paidAt: new Date(), endedAt: new Date(), failCode: null, failReason: null }, transaction);
+}
+
+/**
+ * The order.expire job: an order still waiting for its payment when the lock expires gives its
+ * share back (exactly once: `holds_lock` is cleared with it) and becomes expired. A payment
+ * that succeeds later is handled by the payment result (re-lock or refund).
+ */
+export async function expireOrder(orderId: string): Promise<string> {
+  return withTransaction(Order.sequelize!, async (transaction) => {
+    const order = await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE });
+    if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`, [], { retryable: false });
+    if (!order.holdsLock || ![OrderStatus.Locked, OrderStatus.Paying].includes(order.status)) return `already ${order.status}`;
+    const [{ due }] = await Order.sequelize!.query<{ due: boolean }>('SELECT now() >= $1::timestamptz AS due', {
+      bind: [order.lockExpiresAt],
+      type: QueryTypes.SELECT,
+      transaction,
+    });
+    if (!due) throw new AppError('CONFLICT', `order ${orderId}'s lock has not expired yet`, [], { retryable: true });
+    await releaseLock(order, transaction);
+    await moveOrder(order, OrderStatus.Expired, { failCode: OrderFailCode.LockExpired, failReason: 'the lock expired before the payment arrived', endedAt: new Date() }, transaction);
+    return OrderStatus.Expired;
+  });
+}
+
+/** Gives an order's reserved share back to the loan (the caller clears holds_lock with it). */
+export async function releaseLock(order: Order, transaction: Transaction): Promise<void> {
+  if (!order.holdsLock) return;
+  await Order.sequelize!.query('UPDATE loans SET locked_amount = locked_amount - $2, updated_at = now() WHERE id = $1', {
+    bind: [order.loanId, order.amount.toString()],
+    transaction,
+  });
+  await order.update({ holdsLock: false }, { transaction });
+}

@@ -1,0 +1,43 @@
+import Joi from 'joi';
+import { ApiRouter, type RouteGuards } from '../../http/api-router';
+import { createRecharge, createWithdrawal, walletOpView } from './wallet.service';
+
+const amountBody = Joi.object({ amount: Joi.number().integer().min(10_000).max(Number.MAX_SAFE_INTEGER).required() });
+const opOut = Joi.object({ id: Joi.string(), amount: Joi.number(), status: Joi.string().valid('pending', 'succeeded', 'failed'), failReason: Joi.string().allow(null), createdAt: Joi.date() });
+
+/** Wallet: recharge from and withdraw to the bound card (both through the gateway). */
+export function walletRoutes(guards: RouteGuards): ApiRouter {
+  return new ApiRouter(guards)
+    .route(
+      {
+        method: 'post',
+        path: '/api/v1/me/recharges',
+        summary: 'Collect {amount} from the bound card into the wallet (202; the gateway confirms)',
+        tags: ['wallet'],
+        auth: 'investor',
+        idempotent: true,
+        request: { body: amountBody },
+        responses: { 202: { description: 'accepted', schema: opOut }, 422: { description: 'KYC_REQUIRED or BANK_CARD_REQUIRED' } },
+      },
+      async (ctx) => {
+        ctx.status = 202;
+        ctx.body = walletOpView(await createRecharge(ctx.state.session.userId, ctx.state.body.amount, ctx.get('Idempotency-Key') || undefined));
+      },
+    )
+    .route(
+      {
+        method: 'post',
+        path: '/api/v1/me/withdrawals',
+        summary: 'Pay {amount} out of the wallet to the bound card (202; locked until the payout resolves)',
+        tags: ['wallet'],
+        auth: 'investor',
+        idempotent: true,
+        request: { body: amountBody },
+        responses: { 202: { description: 'accepted', schema: opOut }, 422: { description: 'INSUFFICIENT_BALANCE, KYC_REQUIRED or BANK_CARD_REQUIRED' } },
+      },
+      async (ctx) => {
+        ctx.status = 202;
+        ctx.body = walletOpView(await createWithdrawal(ctx.state.session.userId, ctx.state.body.amount, ctx.get('Idempotency-Key') || undefined));
+      },
+    );
+}

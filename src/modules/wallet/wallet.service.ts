@@ -1,0 +1,103 @@
+import { Transaction, UniqueConstraintError } from 'sequelize';
+import { sha256Hex } from '../../lib/crypto';
+import { withTransaction } from '../../lib/db';
+import { AppError } from '../../lib/errors';
+import { idrToJson } from '../../lib/money';
+import { BankCard } from '../banks/bank-card.model';
+import { KycStatus } from '../kyc/kyc.states';
+import { investorAccount } from '../ledger/ledger.accounts';
+import { LedgerKind } from '../ledger/ledger.kinds';
+import { postTransaction } from '../ledger/ledger.service';
+import { createInstruction } from '../payments/instructions';
+import { User } from '../users/user.model';
+import { Recharge, Withdrawal } from './wallet.model';
+import { WalletOpStatus } from './wallet.states';
+
+export const walletOpView = (w: Recharge | Withdrawal) => ({
+  id: String(w.id),
+  amount: idrToJson(w.amount),
+  status: w.status,
+  failReason: w.failReason,
+  createdAt: w.createdAt,
+});
+
+type Op = typeof Recharge | typeof Withdrawal;
+
+async function requireCard(userId: string, transaction: Transaction): Promise<BankCard> {
+  const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.UPDATE });
+  if (user?.kycStatus !== KycStatus.Verified) throw new AppError('KYC_REQUIRED', 'verify your identity (KYC) first');
+  const card = await BankCard.findOne({ where: { userId, status: 'active' }, transaction });
+  if (!card) throw new AppError('BANK_CARD_REQUIRED', 'bind a bank card first');
+  return card;
+}
+
+/** Idempotent creation of a recharge or withdrawal row keyed by (user, Idempotency-Key). */
+async function createOnce<T extends Recharge | Withdrawal>(
+  model: Op,
+  userId: string,
+  amount: number,
+  idempotencyKey: string | undefined,
+  work: (row: T, transaction: Transaction) => Promise<void>,
+): Promise<T> {
+  const requestHash = sha256Hex(String(amount));
+  const replay = async () => {
+    const prior = (await (model as typeof Recharge).findOne({ where: { userId, idempotencyKey } })) as T | null;
+    if (!prior) return undefined;
+    if (prior.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with another amount');
+    return prior;
+  };
+  if (idempotencyKey) {
+    const prior = await replay();
+    if (prior) return prior;
+  }
+  try {
+    return await withTransaction(User.sequelize!, async (transaction) => {
+      const row = (await (model as typeof Recharge).create(
+        { userId, amount: BigInt(amount), status: WalletOpStatus.Pending, idempotencyKey: idempotencyKey ?? null, requestHash },
+        { transaction },
+      )) as T;
+      await work(row, transaction);
+      return row;
+    });
+  } catch (err) {
+    if (err instanceof UniqueConstraintError && idempotencyKey) return (await replay())!;
+    throw err;
+  }
+}
+
+/** POST /api/v1/me/recharges: a gateway collection from the bound card into the wallet. */
+export function createRecharge(userId: string, amount: number, idempotencyKey?: string): Promise<Recharge> {
+  return createOnce<Recharge>(Recharge, userId, amount, idempotencyKey, async (r, transaction) => {
+    const card = await requireCard(userId, transaction);
+    await createInstruction(
+      { kind: 'collection', purpose: 'recharge', refId: String(r.id), userId, amount: r.amount, bankCardId: String(card.id) },
+      { transaction },
+    );
+  });
+}
+
+/**
+ * POST /api/v1/me/withdrawals: the amount moves available → locked at once (422
+ * INSUFFICIENT_BALANCE otherwise), then a gateway payout to the bound card; a failed payout
+ * returns it to available.
+ */
+export function createWithdrawal(userId: string, amount: number, idempotencyKey?: string): Promise<Withdrawal> {
+  return createOnce<Withdrawal>(Withdrawal, userId, amount, idempotencyKey, async (w, transaction) => {
+    const card = await requireCard(userId, transaction);
+    await postTransaction(
+      {
+        kind: LedgerKind.WithdrawalLock,
+        idempotencyKey: `withdrawal:${w.id}:lock`,
+        entries: [
+          { account: investorAccount(userId, 'available'), amount: -w.amount },
+          { account: investorAccount(userId, 'locked'), amount: w.amount },
+        ],
+      },
+      { transaction },
+    );
+    await createInstruction(
+      { kind: 'payout', purpose: 'withdrawal', refId: String(w.id), userId, amount: w.amount, bankCardId: String(card.id) },
+      { transaction },
+    );
+  });
+}

@@ -101,7 +101,7 @@ describe('primary market, part 1', function () {
     it('when fields are missing or inconsistent, then 400 naming them', async () => {
       const res = await signedPost(url, '/partner/v1/loans', loanBody({ termUnit: 'day', repaymentMethod: 'equal_installment', yearRateFin: '12.12345', serviceFee: 20_000_000, extra: 1 }), partnerSecret());
       expect(res.status).to.equal(400);
-      expect(res.body.error.details.map((d: { path: string }) => d.path).sort()).to.deep.equal(['extra', 'repaymentMethod', 'serviceFee', 'yearRateFin']);
+      expect([...new Set(res.body.error.details.map((d: { path: string }) => d.path))].sort()).to.deep.equal(['extra', 'repaymentMethod', 'serviceFee', 'yearRateFin']);
     });
   });
 

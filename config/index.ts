@@ -117,7 +117,11 @@ export const envSchema = Joi.object({
   GATEWAY_SANDBOX_UNKNOWN_MS: nonNegative(60_000),
   GATEWAY_SANDBOX_CALLBACK_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
-    .default(Joi.ref('PORT', { adjust: (port: number) => `http://127.0.0.1:${port}/callbacks/v1/payments` })),
+    .default(
+      Joi.ref('PORT', {
+        adjust: (port: number) => `http://127.0.0.1:${port}/callbacks/v1/payments`,
+      }),
+    ),
   GATEWAY_HTTP_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
     .when('GATEWAY_MODE', { is: 'http', then: Joi.required() }),

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isAppError } from '../src/lib/errors';
 import { createRedis } from '../src/lib/redis';
@@ -45,7 +46,7 @@ export function startWorkers(
     string,
     (p: unknown, ctx: unknown) => Promise<unknown>
   >;
-  const process = async (job: Job) => {
+  const run = async (job: Job) => {
     const logger = rt.logger.child({
       queue: job.queueName,
       job: job.name,
@@ -66,10 +67,12 @@ export function startWorkers(
     }
   };
   const workers = (opts.queues ?? Object.values(QueueName)).map((name) => {
-    const worker = new Worker(name, process, {
+    const worker = new Worker(name, run, {
       connection,
       prefix: rt.config.queuePrefix,
       concurrency: opts.concurrency ?? 8,
+      // Recorded on each job as processedBy: which machine and process ran it.
+      name: `${hostname()}:${process.pid}`,
       autorun: true,
     });
     const record = (job: Job | undefined, status: 'completed' | 'failed') => {

@@ -92,7 +92,12 @@ export function openRuntime(
       partner: createPartnerPort(config),
       // The sandbox delivers its callbacks through a delayed job (deterministic id: once per instruction).
       gateway: createGatewayPort(config, redis, (instructionId, delayMs) =>
-        enqueueDirect(queues, 'gateway-sandbox.callback', { instructionId }, { jobId: `gw-callback-${instructionId}`, delayMs }),
+        enqueueDirect(
+          queues,
+          'gateway-sandbox.callback',
+          { instructionId },
+          { jobId: `gw-callback-${instructionId}`, delayMs },
+        ),
       ),
       ...overrides.ports,
     },

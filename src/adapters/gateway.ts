@@ -22,7 +22,9 @@ export interface GatewayStatus {
 export interface GatewayPort {
   readonly mode: 'sandbox' | 'http';
   /** Hands an instruction over; submitting the same id twice is one instruction. */
-  submit(i: GatewayInstruction): Promise<{ accepted: boolean; gatewayTxnId?: string; failReason?: string }>;
+  submit(
+    i: GatewayInstruction,
+  ): Promise<{ accepted: boolean; gatewayTxnId?: string; failReason?: string }>;
   query(instructionId: string): Promise<GatewayStatus>;
 }
 
@@ -47,9 +49,21 @@ export class SandboxGateway implements GatewayPort {
   async submit(i: GatewayInstruction) {
     const last4 = (i.cardNo ?? '').slice(-4);
     const txn = `SBX-${i.instructionId}`;
-    const created = await this.redis.hsetnx(stateKey(i.instructionId), 'submittedAt', String(this.now()));
+    const created = await this.redis.hsetnx(
+      stateKey(i.instructionId),
+      'submittedAt',
+      String(this.now()),
+    );
     if (created) {
-      await this.redis.hset(stateKey(i.instructionId), 'amount', i.amount.toString(), 'last4', last4, 'txn', txn);
+      await this.redis.hset(
+        stateKey(i.instructionId),
+        'amount',
+        i.amount.toString(),
+        'last4',
+        last4,
+        'txn',
+        txn,
+      );
       await this.redis.expire(stateKey(i.instructionId), 7 * 86_400);
     }
     if (last4 !== '0119') await this.deliver(i.instructionId, this.opts.delayMs);
@@ -59,8 +73,10 @@ export class SandboxGateway implements GatewayPort {
   async query(instructionId: string): Promise<GatewayStatus> {
     const s = await this.redis.hgetall(stateKey(instructionId));
     if (!s.submittedAt) return { status: 'not_found' };
-    if (s.last4 === '0002') return { status: 'failed', gatewayTxnId: s.txn, failReason: 'card declined (sandbox …0002)' };
-    if (s.last4 === '0119' && this.now() < Number(s.submittedAt) + this.opts.unknownMs) return { status: 'pending', gatewayTxnId: s.txn };
+    if (s.last4 === '0002')
+      return { status: 'failed', gatewayTxnId: s.txn, failReason: 'card declined (sandbox …0002)' };
+    if (s.last4 === '0119' && this.now() < Number(s.submittedAt) + this.opts.unknownMs)
+      return { status: 'pending', gatewayTxnId: s.txn };
     return { status: 'success', gatewayTxnId: s.txn };
   }
 
@@ -88,7 +104,12 @@ export class HttpGateway implements GatewayPort {
   submit(i: GatewayInstruction) {
     return this.client.post<{ accepted: boolean; gatewayTxnId?: string; failReason?: string }>(
       '/instructions',
-      { instructionId: i.instructionId, kind: i.kind, amount: i.amount.toString(), cardNo: i.cardNo },
+      {
+        instructionId: i.instructionId,
+        kind: i.kind,
+        amount: i.amount.toString(),
+        cardNo: i.cardNo,
+      },
       `instruction-${i.instructionId}`,
     );
   }
@@ -104,7 +125,13 @@ export function createGatewayPort(
   deliver: (instructionId: string, delayMs: number) => Promise<void>,
 ): GatewayPort {
   if (config.gateway.mode === 'sandbox') {
-    return new SandboxGateway(redis, { delayMs: config.gateway.sandboxDelayMs, unknownMs: config.gateway.sandboxUnknownMs }, deliver);
+    return new SandboxGateway(
+      redis,
+      { delayMs: config.gateway.sandboxDelayMs, unknownMs: config.gateway.sandboxUnknownMs },
+      deliver,
+    );
   }
-  return new HttpGateway(new SignedHttpClient({ baseUrl: config.gateway.httpUrl!, secret: config.gateway.secret }));
+  return new HttpGateway(
+    new SignedHttpClient({ baseUrl: config.gateway.httpUrl!, secret: config.gateway.secret }),
+  );
 }

@@ -33,7 +33,14 @@ export interface PartnerPort {
   hasActiveLoan(person: { name: string; idCardNo: string; mobile: string }): Promise<boolean>;
 }
 
-const NAMES = ['Rina Herlina', 'Budi Santoso', 'Siti Aminah', 'Agus Pratama', 'Dewi Lestari', 'Eko Saputra'];
+const NAMES = [
+  'Rina Herlina',
+  'Budi Santoso',
+  'Siti Aminah',
+  'Agus Pratama',
+  'Dewi Lestari',
+  'Eko Saputra',
+];
 
 /** Sandbox: deterministic borrowers derived from the id; NIKs ending 9999 have an active loan. */
 export class SandboxPartner implements PartnerPort {
@@ -49,7 +56,7 @@ export class SandboxPartner implements PartnerPort {
     return {
       lenderId: borrowerId,
       name: NAMES[h[4] % NAMES.length],
-      idCardNo: `317506${dd}${String(month).padStart(2, '0')}${year}${String(h.readUInt16BE(5) % 9000 + 1000)}`,
+      idCardNo: `317506${dd}${String(month).padStart(2, '0')}${year}${String((h.readUInt16BE(5) % 9000) + 1000)}`,
       mobile: `0812${String(h.readUInt32BE(7) % 100_000_000).padStart(8, '0')}`,
       email: `borrower${h.readUInt16BE(11)}@example.com`,
       sex: woman ? '2' : '1',
@@ -79,16 +86,29 @@ export class HttpPartner implements PartnerPort {
   constructor(private readonly client: SignedHttpClient) {}
 
   fetchBorrower(borrowerId: string, creditorNo: string): Promise<BorrowerInfo> {
-    return this.client.post<BorrowerInfo>('/borrowers/query', { borrowerId, creditorNo }, `borrower-${creditorNo}`);
+    return this.client.post<BorrowerInfo>(
+      '/borrowers/query',
+      { borrowerId, creditorNo },
+      `borrower-${creditorNo}`,
+    );
   }
 
-  async hasActiveLoan(person: { name: string; idCardNo: string; mobile: string }): Promise<boolean> {
-    const res = await this.client.post<{ hasActiveLoan: boolean }>('/investors/active-loan', person);
+  async hasActiveLoan(person: {
+    name: string;
+    idCardNo: string;
+    mobile: string;
+  }): Promise<boolean> {
+    const res = await this.client.post<{ hasActiveLoan: boolean }>(
+      '/investors/active-loan',
+      person,
+    );
     return res.hasActiveLoan === true;
   }
 }
 
 export function createPartnerPort(config: Readonly<Config>): PartnerPort {
   if (config.partner.mode === 'sandbox') return new SandboxPartner();
-  return new HttpPartner(new SignedHttpClient({ baseUrl: config.partner.httpUrl!, secret: config.partner.secret }));
+  return new HttpPartner(
+    new SignedHttpClient({ baseUrl: config.partner.httpUrl!, secret: config.partner.secret }),
+  );
 }

@@ -42,7 +42,12 @@ export interface JobDefinition<K extends JobName> {
 }
 
 const empty = Joi.object({}).unknown(false);
-const id = (name: string) => Joi.object({ [name]: Joi.string().pattern(/^\d{1,18}$/).required() });
+const id = (name: string) =>
+  Joi.object({
+    [name]: Joi.string()
+      .pattern(/^\d{1,18}$/)
+      .required(),
+  });
 
 /** The job registry: name → queue, payload schema, options. The worker refuses to start on a gap. */
 export const JOBS: { [K in JobName]: JobDefinition<K> } = {

@@ -4,7 +4,11 @@ import { withTransaction } from '../../src/lib/db';
 import { BankCard } from '../../src/modules/banks/bank-card.model';
 import { KycVerification } from '../../src/modules/kyc/kyc.model';
 import { KycStatus } from '../../src/modules/kyc/kyc.states';
-import { AccountType, investorAccount, platformAccount } from '../../src/modules/ledger/ledger.accounts';
+import {
+  AccountType,
+  investorAccount,
+  platformAccount,
+} from '../../src/modules/ledger/ledger.accounts';
 import { LedgerKind } from '../../src/modules/ledger/ledger.kinds';
 import { postTransaction } from '../../src/modules/ledger/ledger.service';
 import { User, UserRole } from '../../src/modules/users/user.model';
@@ -24,7 +28,11 @@ export async function signedPost(
   const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Timestamp': ts, 'X-Signature': opts.signature ?? signPayload(secret, ts, raw) },
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Timestamp': ts,
+      'X-Signature': opts.signature ?? signPayload(secret, ts, raw),
+    },
     body: raw,
   });
   const text = await res.text();
@@ -60,9 +68,19 @@ export function loanBody(over: Record<string, unknown> = {}) {
  */
 export async function makeInvestor(
   rt: Runtime,
-  opts: { kyc?: boolean; card?: boolean; cardLast4?: string; nikSerial?: string; wallet?: bigint } = {},
+  opts: {
+    kyc?: boolean;
+    card?: boolean;
+    cardLast4?: string;
+    nikSerial?: string;
+    wallet?: bigint;
+  } = {},
 ) {
-  const user = await User.create({ role: UserRole.Investor, mobile: randomMobile(), kycStatus: opts.kyc === false ? KycStatus.None : KycStatus.Verified });
+  const user = await User.create({
+    role: UserRole.Investor,
+    mobile: randomMobile(),
+    kycStatus: opts.kyc === false ? KycStatus.None : KycStatus.Verified,
+  });
   const userId = String(user.id);
   if (opts.kyc !== false) {
     const nik = randomNik(opts.nikSerial);
@@ -78,7 +96,14 @@ export async function makeInvestor(
   }
   if (opts.card !== false) {
     const cardNo = randomCard('455633', opts.cardLast4);
-    await BankCard.create({ userId, bankCode: 'BCA', cardEncrypted: rt.cipher.encrypt(cardNo), cardHash: rt.cipher.lookupHash(cardNo), cardLast4: cardNo.slice(-4), status: 'active' });
+    await BankCard.create({
+      userId,
+      bankCode: 'BCA',
+      cardEncrypted: rt.cipher.encrypt(cardNo),
+      cardHash: rt.cipher.lookupHash(cardNo),
+      cardLast4: cardNo.slice(-4),
+      status: 'active',
+    });
   }
   if (opts.wallet) {
     await withTransaction(testDb(), (transaction) =>

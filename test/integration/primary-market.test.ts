@@ -6,9 +6,13 @@ import { Borrower, Loan, LoanOriginal } from '../../src/modules/loans/loan.model
 import { accountCode, investorAccount } from '../../src/modules/ledger/ledger.accounts';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
 import { Asset, Order } from '../../src/modules/orders/order.model';
-import { expireOrder } from '../../src/modules/orders/orders.service';
+import { expireOrder, lockOrder } from '../../src/modules/orders/orders.service';
 import { GatewayCallback, PaymentInstruction } from '../../src/modules/payments/payment.model';
-import { applyCallback, queryInstruction } from '../../src/modules/payments/payments.service';
+import {
+  applyCallback,
+  queryInstruction,
+  sweepInstructions,
+} from '../../src/modules/payments/payments.service';
 import { Recharge, Withdrawal } from '../../src/modules/wallet/wallet.model';
 import { QueueName } from '../../src/queues/queues';
 import { apiClient, eventually, type Api } from '../helpers/api';
@@ -29,13 +33,20 @@ describe('primary market, part 1', function () {
     const port = await freePort();
     const base = testRuntime.defaults();
     rt = testRuntime('market', {
-      gateway: { ...base.gateway, sandboxDelayMs: 20, sandboxUnknownMs: 300, sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments` },
+      gateway: {
+        ...base.gateway,
+        sandboxDelayMs: 20,
+        sandboxUnknownMs: 300,
+        sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
+      },
       investorLimitAmount: 50_000_000n,
       lockTtlSeconds: 60,
     });
     ({ url, close } = await startApp(rt, [], port));
     api = apiClient(url);
-    pool = startWorkers(rt, PROCESSORS, { queues: [QueueName.Loans, QueueName.Orders, QueueName.Payments] });
+    pool = startWorkers(rt, PROCESSORS, {
+      queues: [QueueName.Loans, QueueName.Orders, QueueName.Payments],
+    });
   });
   after(async () => {
     await pool.close();
@@ -49,35 +60,61 @@ describe('primary market, part 1', function () {
     return { body, loan: res.body };
   }
   const order = async (id: string) => (await Order.findByPk(id))!;
-  async function settledOrder(id: string, statuses = ['paid', 'failed', 'rejected', 'expired', 'refunded']) {
+  async function settledOrder(
+    id: string,
+    statuses = ['paid', 'failed', 'rejected', 'expired', 'refunded'],
+  ) {
     await eventually(async () => statuses.includes((await order(id)).status));
     return order(id);
   }
   const balance = async (userId: string, kind: 'available' | 'locked' | 'invested') =>
-    (await getBalances([investorAccount(userId, kind)])).get(accountCode(investorAccount(userId, kind)))!;
+    (await getBalances([investorAccount(userId, kind)])).get(
+      accountCode(investorAccount(userId, kind)),
+    )!;
 
   describe('loan intake (partner)', () => {
     it('when the partner sends a loan, then the original record and the loan are stored, the borrower is fetched and settlement is scheduled', async () => {
       const { body, loan } = await newLoan();
-      expect(loan).to.include({ creditorNo: body.creditorNo, status: 'open', amountApply: 10_000_000, yearRateFin: '12.5000', availableAmount: 10_000_000, progress: 0 });
+      expect(loan).to.include({
+        creditorNo: body.creditorNo,
+        status: 'open',
+        amountApply: 10_000_000,
+        yearRateFin: '12.5000',
+        availableAmount: 10_000_000,
+        progress: 0,
+      });
       const original = await LoanOriginal.findOne({ where: { creditorNo: body.creditorNo } });
       expect(JSON.stringify(original!.body)).to.not.contain(body.bankCardNo);
-      await eventually(async () => (await Borrower.count({ where: { borrowerId: body.borrowerId } })) === 1);
+      await eventually(
+        async () => (await Borrower.count({ where: { borrowerId: body.borrowerId } })) === 1,
+      );
       const detail = await api.get(`/api/v1/loans/${body.creditorNo}`);
       expect(detail.body.borrower.name).to.match(/^\w\*+ \w\*+$/);
       expect(JSON.stringify(detail.body)).to.not.match(/\d{16}/);
-      const [rows] = (await testDb().query(`SELECT run_at FROM outbox WHERE job_name = 'loan.settle' AND payload->>'loanId' = $1`, {
-        bind: [String((await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.id)],
-      })) as [{ run_at: Date }[], unknown];
-      expect(rows[0].run_at.getTime()).to.equal(new Date(body.publishedAt).getTime() + rt.config.settlementDelaySeconds * 1000);
+      const [rows] = (await testDb().query(
+        `SELECT run_at FROM outbox WHERE job_name = 'loan.settle' AND payload->>'loanId' = $1`,
+        {
+          bind: [String((await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.id)],
+        },
+      )) as [{ run_at: Date }[], unknown];
+      expect(rows[0].run_at.getTime()).to.equal(
+        new Date(body.publishedAt).getTime() + rt.config.settlementDelaySeconds * 1000,
+      );
     });
 
     it('when the same loan comes twice, then it is one loan; another body under the same creditorNo is 409', async () => {
       const { body } = await newLoan();
-      const again = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), { timestamp: Math.floor(Date.now() / 1000) - 1 });
+      const again = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), {
+        timestamp: Math.floor(Date.now() / 1000) - 1,
+      });
       expect(again.status).to.equal(200);
       expect(await Loan.count({ where: { creditorNo: body.creditorNo } })).to.equal(1);
-      const other = await signedPost(url, '/partner/v1/loans', { ...body, amountApply: 20_000_000 }, partnerSecret());
+      const other = await signedPost(
+        url,
+        '/partner/v1/loans',
+        { ...body, amountApply: 20_000_000 },
+        partnerSecret(),
+      );
       expect(other.status).to.equal(409);
       expect(other.body.error.code).to.equal('LOAN_CONFLICT');
     });
@@ -85,7 +122,9 @@ describe('primary market, part 1', function () {
     it('when the signature is forged, stale or replayed, then 401 and nothing is stored', async () => {
       const body = loanBody();
       const forged = await signedPost(url, '/partner/v1/loans', body, 'not-the-partner-secret');
-      const stale = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), { timestamp: Math.floor(Date.now() / 1000) - 301 });
+      const stale = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), {
+        timestamp: Math.floor(Date.now() / 1000) - 301,
+      });
       const gatewaySigned = await signedPost(url, '/partner/v1/loans', body, gatewaySecret());
       for (const r of [forged, stale, gatewaySigned]) {
         expect(r.status).to.equal(401);
@@ -93,30 +132,75 @@ describe('primary market, part 1', function () {
       }
       expect(await LoanOriginal.count({ where: { creditorNo: body.creditorNo } })).to.equal(0);
       const ts = Math.floor(Date.now() / 1000);
-      expect((await signedPost(url, '/partner/v1/loans', body, partnerSecret(), { timestamp: ts })).status).to.equal(201);
-      const replay = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), { timestamp: ts });
+      expect(
+        (await signedPost(url, '/partner/v1/loans', body, partnerSecret(), { timestamp: ts }))
+          .status,
+      ).to.equal(201);
+      const replay = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), {
+        timestamp: ts,
+      });
       expect(replay.status).to.equal(401);
     });
 
     it('when fields are missing or inconsistent, then 400 naming them', async () => {
-      const res = await signedPost(url, '/partner/v1/loans', loanBody({ termUnit: 'day', repaymentMethod: 'equal_installment', yearRateFin: '12.12345', serviceFee: 20_000_000, extra: 1 }), partnerSecret());
+      const res = await signedPost(
+        url,
+        '/partner/v1/loans',
+        loanBody({
+          termUnit: 'day',
+          repaymentMethod: 'equal_installment',
+          yearRateFin: '12.12345',
+          serviceFee: 20_000_000,
+          extra: 1,
+        }),
+        partnerSecret(),
+      );
       expect(res.status).to.equal(400);
-      expect([...new Set(res.body.error.details.map((d: { path: string }) => d.path))].sort()).to.deep.equal(['extra', 'repaymentMethod', 'serviceFee', 'yearRateFin']);
+      expect(
+        [...new Set(res.body.error.details.map((d: { path: string }) => d.path))].sort(),
+      ).to.deep.equal(['extra', 'repaymentMethod', 'serviceFee', 'yearRateFin']);
     });
   });
 
   describe('loan list', () => {
     it('when loans are listed with filters, then only open loans in range come back, sorted and paged', async () => {
       const tag = `${Date.now()}`;
-      await newLoan({ yearRateFin: '9.1', amountApply: 3_000_000, serviceFee: 0, term: 14, loanPurpose: tag });
-      await newLoan({ yearRateFin: '9.3', amountApply: 4_000_000, serviceFee: 0, term: 21, loanPurpose: tag });
-      await newLoan({ yearRateFin: '9.2', amountApply: 5_000_000, serviceFee: 0, term: 60, loanPurpose: tag });
-      const res = await api.get('/api/v1/loans?minYearRateFin=9.1&maxYearRateFin=9.3&minTerm=10&maxTerm=30&sort=yearRateFin&order=asc&pageSize=100');
+      await newLoan({
+        yearRateFin: '9.1',
+        amountApply: 3_000_000,
+        serviceFee: 0,
+        term: 14,
+        loanPurpose: tag,
+      });
+      await newLoan({
+        yearRateFin: '9.3',
+        amountApply: 4_000_000,
+        serviceFee: 0,
+        term: 21,
+        loanPurpose: tag,
+      });
+      await newLoan({
+        yearRateFin: '9.2',
+        amountApply: 5_000_000,
+        serviceFee: 0,
+        term: 60,
+        loanPurpose: tag,
+      });
+      const res = await api.get(
+        '/api/v1/loans?minYearRateFin=9.1&maxYearRateFin=9.3&minTerm=10&maxTerm=30&sort=yearRateFin&order=asc&pageSize=100',
+      );
       expect(res.status).to.equal(200);
       const mine = res.body.items.filter((l: { loanPurpose: string }) => l.loanPurpose === tag);
-      expect(mine.map((l: { yearRateFin: string }) => l.yearRateFin)).to.deep.equal(['9.1000', '9.3000']);
-      const amount = await api.get('/api/v1/loans?minAmountApply=4000000&maxAmountApply=4000000&pageSize=100');
-      expect(amount.body.items.every((l: { amountApply: number }) => l.amountApply === 4_000_000)).to.equal(true);
+      expect(mine.map((l: { yearRateFin: string }) => l.yearRateFin)).to.deep.equal([
+        '9.1000',
+        '9.3000',
+      ]);
+      const amount = await api.get(
+        '/api/v1/loans?minAmountApply=4000000&maxAmountApply=4000000&pageSize=100',
+      );
+      expect(
+        amount.body.items.every((l: { amountApply: number }) => l.amountApply === 4_000_000),
+      ).to.equal(true);
       const bad = await api.get('/api/v1/loans?minYearRateFin=abc&pageSize=0');
       expect(bad.status).to.equal(400);
     });
@@ -126,7 +210,11 @@ describe('primary market, part 1', function () {
     it('when an investor buys from the wallet, then the order is paid, the share bought, the asset created and the ledger moved', async () => {
       const { body } = await newLoan();
       const inv = await makeInvestor(rt, { wallet: 2_000_000n });
-      const res = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_500_000, payWith: 'wallet' }, { token: inv.token });
+      const res = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_500_000, payWith: 'wallet' },
+        { token: inv.token },
+      );
       expect(res.status).to.equal(202);
       expect(res.body.status).to.equal('pending');
       const o = await settledOrder(res.body.id);
@@ -137,22 +225,47 @@ describe('primary market, part 1', function () {
       expect(await balance(inv.userId, 'available')).to.equal(500_000n);
       expect(await balance(inv.userId, 'invested')).to.equal(1_500_000n);
       const view = await api.get(`/api/v1/orders/${o.id}`, { token: inv.token });
-      expect(view.body).to.include({ status: 'paid', amount: 1_500_000, payWith: 'wallet', creditorNo: body.creditorNo });
+      expect(view.body).to.include({
+        status: 'paid',
+        amount: 1_500_000,
+        payWith: 'wallet',
+        creditorNo: body.creditorNo,
+      });
       const acc = await api.get('/api/v1/me/account', { token: inv.token });
-      expect(acc.body).to.include({ sanbiaoBalance: 1_500_000, availableBalance: 500_000, lockedBalance: 0 });
+      expect(acc.body).to.include({
+        sanbiaoBalance: 1_500_000,
+        availableBalance: 500_000,
+        lockedBalance: 0,
+      });
       const list = await api.get('/api/v1/me/orders?status=1', { token: inv.token });
-      expect(list.body.items[0]).to.include({ creditorNo: body.creditorNo, amountBuy: 1_500_000, status: 1, productType: 1, term: 30 });
-      expect((await api.get('/api/v1/me/orders?status=2', { token: inv.token })).body.total).to.equal(0);
-      expect((await api.get('/api/v1/me/orders?productType=2', { token: inv.token })).body.total).to.equal(0);
+      expect(list.body.items[0]).to.include({
+        creditorNo: body.creditorNo,
+        amountBuy: 1_500_000,
+        status: 1,
+        productType: 1,
+        term: 30,
+      });
+      expect(
+        (await api.get('/api/v1/me/orders?status=2', { token: inv.token })).body.total,
+      ).to.equal(0);
+      expect(
+        (await api.get('/api/v1/me/orders?productType=2', { token: inv.token })).body.total,
+      ).to.equal(0);
     });
 
     it('when an investor pays by card, then the sandbox collects, calls back signed, and the order is paid with the money in escrow', async () => {
       const { body } = await newLoan();
       const inv = await makeInvestor(rt, { cardLast4: '1234' });
-      const res = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' }, { token: inv.token });
+      const res = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
+        { token: inv.token },
+      );
       const o = await settledOrder(res.body.id);
       expect(o.status).to.equal('paid');
-      const instr = (await PaymentInstruction.findOne({ where: { purpose: 'order', refId: o.id } }))!;
+      const instr = (await PaymentInstruction.findOne({
+        where: { purpose: 'order', refId: o.id },
+      }))!;
       expect(instr.status).to.equal('succeeded');
       expect(await GatewayCallback.count({ where: { instructionId: instr.id } })).to.equal(1);
       expect(await balance(inv.userId, 'invested')).to.equal(1_000_000n);
@@ -161,7 +274,11 @@ describe('primary market, part 1', function () {
     it('when the card is declined (…0002), then the order fails with the reason and the share is released', async () => {
       const { body } = await newLoan();
       const inv = await makeInvestor(rt, { cardLast4: '0002' });
-      const res = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' }, { token: inv.token });
+      const res = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
+        { token: inv.token },
+      );
       const o = await settledOrder(res.body.id);
       expect(o.status).to.equal('failed');
       expect(o.failCode).to.equal('PAYMENT_FAILED');
@@ -174,32 +291,63 @@ describe('primary market, part 1', function () {
     it('when the card is silent (…0119), then the order waits; the status query resolves it once the gateway knows', async () => {
       const { body } = await newLoan();
       const inv = await makeInvestor(rt, { cardLast4: '0119' });
-      const res = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' }, { token: inv.token });
-      await eventually(async () => (await PaymentInstruction.findOne({ where: { purpose: 'order', refId: res.body.id, status: 'submitted' } })) !== null);
-      const instr = (await PaymentInstruction.findOne({ where: { purpose: 'order', refId: res.body.id } }))!;
-      expect(await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id))).to.equal('still pending');
+      const res = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
+        { token: inv.token },
+      );
+      await eventually(
+        async () =>
+          (await PaymentInstruction.findOne({
+            where: { purpose: 'order', refId: res.body.id, status: 'submitted' },
+          })) !== null,
+      );
+      const instr = (await PaymentInstruction.findOne({
+        where: { purpose: 'order', refId: res.body.id },
+      }))!;
+      expect(
+        await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id)),
+      ).to.equal('still pending');
       expect((await instr.reload()).status).to.equal('unknown');
       expect((await order(res.body.id)).status).to.equal('paying');
       await new Promise((r) => setTimeout(r, 350));
-      expect(await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id))).to.equal('order paid');
+      expect(
+        await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id)),
+      ).to.equal('order paid');
       expect((await order(res.body.id)).status).to.equal('paid');
     });
 
     for (const [label, setup, amount, code] of [
       ['KYC is not verified', { kyc: false }, 1_000_000, 'KYC_NOT_VERIFIED'],
       ['no card is bound', { card: false }, 1_000_000, 'NO_BANK_CARD'],
-      ['the investor has a loan at the partner (NIK …9999)', { nikSerial: '9999' }, 1_000_000, 'HAS_PARTNER_LOAN'],
+      [
+        'the investor has a loan at the partner (NIK …9999)',
+        { nikSerial: '9999' },
+        1_000_000,
+        'HAS_PARTNER_LOAN',
+      ],
       ['the amount is below the minimum', {}, 50_000, 'AMOUNT_TOO_SMALL'],
       ['the amount is not a multiple of the step', {}, 150_001, 'AMOUNT_NOT_STEP'],
       ['the investor limit would be exceeded', {}, 60_000_000, 'OVER_LIMIT'],
       ['the loan has not enough room', {}, 10_100_000, 'NOT_ENOUGH_ROOM'],
-      ['the wallet is short', { wallet: 100_000n, pay: 'wallet' }, 1_000_000, 'INSUFFICIENT_BALANCE'],
+      [
+        'the wallet is short',
+        { wallet: 100_000n, pay: 'wallet' },
+        1_000_000,
+        'INSUFFICIENT_BALANCE',
+      ],
     ] as const) {
       it(`when ${label}, then the order is rejected with ${code} and nothing is reserved`, async () => {
-        const { body } = await newLoan({ amountApply: code === 'OVER_LIMIT' ? 100_000_000 : 10_000_000 });
+        const { body } = await newLoan({
+          amountApply: code === 'OVER_LIMIT' ? 100_000_000 : 10_000_000,
+        });
         const inv = await makeInvestor(rt, setup as Parameters<typeof makeInvestor>[1]);
         const payWith = (setup as { pay?: string }).pay ?? 'card';
-        const res = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount, payWith }, { token: inv.token });
+        const res = await api.post(
+          '/api/v1/orders',
+          { creditorNo: body.creditorNo, amount, payWith },
+          { token: inv.token },
+        );
         expect(res.status).to.equal(202);
         const o = await settledOrder(res.body.id);
         expect(o.status).to.equal('rejected');
@@ -207,7 +355,9 @@ describe('primary market, part 1', function () {
         expect(o.failReason).to.be.a('string');
         const loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
         expect([loan.lockedAmount, loan.boughtAmount]).to.deep.equal([0n, 0n]);
-        expect(await PaymentInstruction.count({ where: { purpose: 'order', refId: o.id } })).to.equal(0);
+        expect(
+          await PaymentInstruction.count({ where: { purpose: 'order', refId: o.id } }),
+        ).to.equal(0);
       });
     }
 
@@ -215,40 +365,78 @@ describe('primary market, part 1', function () {
       const { body } = await newLoan();
       const inv = await makeInvestor(rt, { wallet: 5_000_000n });
       const headers = { 'Idempotency-Key': 'buy-1' };
-      const a = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' }, { token: inv.token, headers });
-      const b = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' }, { token: inv.token, headers });
+      const a = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' },
+        { token: inv.token, headers },
+      );
+      const b = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' },
+        { token: inv.token, headers },
+      );
       expect(b.body.id).to.equal(a.body.id);
-      const c = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 2_000_000, payWith: 'wallet' }, { token: inv.token, headers });
+      const c = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 2_000_000, payWith: 'wallet' },
+        { token: inv.token, headers },
+      );
       expect(c.status).to.equal(409);
       await settledOrder(a.body.id);
       expect(await Order.count({ where: { userId: inv.userId } })).to.equal(1);
     });
 
-    it("when another investor asks for an order, then 404", async () => {
+    it('when another investor asks for an order, then 404', async () => {
       const { body } = await newLoan();
       const a = await makeInvestor(rt, { wallet: 1_000_000n });
       const b = await makeInvestor(rt);
-      const res = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' }, { token: a.token });
-      expect((await api.get(`/api/v1/orders/${res.body.id}`, { token: b.token })).status).to.equal(404);
+      const res = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' },
+        { token: a.token },
+      );
+      expect((await api.get(`/api/v1/orders/${res.body.id}`, { token: b.token })).status).to.equal(
+        404,
+      );
     });
   });
 
   describe('lock expiry and late payments', () => {
     async function silentOrder(creditorNo: string, amount = 1_000_000) {
       const inv = await makeInvestor(rt, { cardLast4: '0119' });
-      const res = await api.post('/api/v1/orders', { creditorNo, amount, payWith: 'card' }, { token: inv.token });
-      await eventually(async () => (await PaymentInstruction.findOne({ where: { purpose: 'order', refId: res.body.id, status: 'submitted' } })) !== null);
-      return { inv, orderId: res.body.id as string, instr: (await PaymentInstruction.findOne({ where: { purpose: 'order', refId: res.body.id } }))! };
+      const res = await api.post(
+        '/api/v1/orders',
+        { creditorNo, amount, payWith: 'card' },
+        { token: inv.token },
+      );
+      await eventually(
+        async () =>
+          (await PaymentInstruction.findOne({
+            where: { purpose: 'order', refId: res.body.id, status: 'submitted' },
+          })) !== null,
+      );
+      return {
+        inv,
+        orderId: res.body.id as string,
+        instr: (await PaymentInstruction.findOne({
+          where: { purpose: 'order', refId: res.body.id },
+        }))!,
+      };
     }
     const expireNow = async (orderId: string) => {
-      await Order.update({ lockExpiresAt: new Date(Date.now() - 1000) }, { where: { id: orderId } });
+      await Order.update(
+        { lockExpiresAt: new Date(Date.now() - 1000) },
+        { where: { id: orderId } },
+      );
       return expireOrder(orderId);
     };
 
     it('when the lock expires, then the share is released once and the order is expired', async () => {
       const { body } = await newLoan();
       const { orderId } = await silentOrder(body.creditorNo);
-      expect((await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.lockedAmount).to.equal(1_000_000n);
+      expect(
+        (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.lockedAmount,
+      ).to.equal(1_000_000n);
       expect(await expireNow(orderId)).to.equal('expired');
       expect(await expireOrder(orderId)).to.equal('already expired');
       const loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
@@ -270,9 +458,13 @@ describe('primary market, part 1', function () {
       const { orderId, instr, inv } = await silentOrder(body.creditorNo);
       await expireNow(orderId);
       await new Promise((r) => setTimeout(r, 350));
-      expect(await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id))).to.contain('re-locked');
+      expect(
+        await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id)),
+      ).to.contain('re-locked');
       expect((await order(orderId)).status).to.equal('paid');
-      expect((await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.boughtAmount).to.equal(1_000_000n);
+      expect(
+        (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.boughtAmount,
+      ).to.equal(1_000_000n);
       expect(await balance(inv.userId, 'invested')).to.equal(1_000_000n);
     });
 
@@ -281,14 +473,22 @@ describe('primary market, part 1', function () {
       const { orderId, instr, inv } = await silentOrder(body.creditorNo);
       await expireNow(orderId);
       const buyer = await makeInvestor(rt, { wallet: 1_000_000n });
-      const taken = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' }, { token: buyer.token });
+      const taken = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' },
+        { token: buyer.token },
+      );
       expect((await settledOrder(taken.body.id)).status).to.equal('paid');
       await new Promise((r) => setTimeout(r, 350));
-      expect(await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id))).to.contain('refunding');
+      expect(
+        await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id)),
+      ).to.contain('refunding');
       expect((await order(orderId)).status).to.equal('refunding');
       expect(await balance(inv.userId, 'locked')).to.equal(1_000_000n);
       // The refund payout goes back to the same silent card: resolve it by query too.
-      const refund = (await PaymentInstruction.findOne({ where: { purpose: 'refund', refId: orderId } }))!;
+      const refund = (await PaymentInstruction.findOne({
+        where: { purpose: 'refund', refId: orderId },
+      }))!;
       await eventually(async () => (await refund.reload()).status === 'submitted');
       await new Promise((r) => setTimeout(r, 350));
       await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(refund.id));
@@ -303,22 +503,58 @@ describe('primary market, part 1', function () {
     async function pendingCardOrder() {
       const { body } = await newLoan();
       const inv = await makeInvestor(rt, { cardLast4: '0119' });
-      const res = await api.post('/api/v1/orders', { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' }, { token: inv.token });
-      await eventually(async () => (await PaymentInstruction.findOne({ where: { purpose: 'order', refId: res.body.id, status: 'submitted' } })) !== null);
-      const instr = (await PaymentInstruction.findOne({ where: { purpose: 'order', refId: res.body.id } }))!;
+      const res = await api.post(
+        '/api/v1/orders',
+        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
+        { token: inv.token },
+      );
+      await eventually(
+        async () =>
+          (await PaymentInstruction.findOne({
+            where: { purpose: 'order', refId: res.body.id, status: 'submitted' },
+          })) !== null,
+      );
+      const instr = (await PaymentInstruction.findOne({
+        where: { purpose: 'order', refId: res.body.id },
+      }))!;
       return { inv, orderId: res.body.id as string, instr, creditorNo: body.creditorNo };
     }
-    const callback = (instr: PaymentInstruction, status: 'success' | 'failed', ts: number, amount = 1_000_000) =>
-      signedPost(url, '/callbacks/v1/payments', { instructionId: String(instr.id), gatewayTxnId: `T${instr.id}`, status, amount, ...(status === 'failed' ? { failReason: 'insufficient funds' } : {}) }, gatewaySecret(), { timestamp: ts });
+    const callback = (
+      instr: PaymentInstruction,
+      status: 'success' | 'failed',
+      ts: number,
+      amount = 1_000_000,
+    ) =>
+      signedPost(
+        url,
+        '/callbacks/v1/payments',
+        {
+          instructionId: String(instr.id),
+          gatewayTxnId: `T${instr.id}`,
+          status,
+          amount,
+          ...(status === 'failed' ? { failReason: 'insufficient funds' } : {}),
+        },
+        gatewaySecret(),
+        { timestamp: ts },
+      );
 
     it('when the same success callback arrives 10 times, then it has one effect', async () => {
       const { orderId, instr, inv } = await pendingCardOrder();
       const now = Math.floor(Date.now() / 1000);
-      const results = await Promise.all(Array.from({ length: 10 }, (_, k) => callback(instr, 'success', now - k)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, k) => callback(instr, 'success', now - k)),
+      );
       expect(results.every((r) => r.status === 200)).to.equal(true);
       await eventually(async () => (await order(orderId)).status === 'paid');
-      await eventually(async () => (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).every((c) => c.processedAt !== null));
-      const outcomes = (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).map((c) => c.outcome);
+      await eventually(async () =>
+        (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).every(
+          (c) => c.processedAt !== null,
+        ),
+      );
+      const outcomes = (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).map(
+        (c) => c.outcome,
+      );
       expect(outcomes.filter((o) => o === 'order paid')).to.have.length(1);
       expect(outcomes.filter((o) => o === 'duplicate')).to.have.length(9);
       expect(await balance(inv.userId, 'invested')).to.equal(1_000_000n);
@@ -331,8 +567,17 @@ describe('primary market, part 1', function () {
       expect((await callback(instr, 'success', now)).status).to.equal(200);
       await eventually(async () => (await order(orderId)).status === 'paid');
       expect((await callback(instr, 'failed', now - 5)).status).to.equal(200);
-      await eventually(async () => (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).every((c) => c.processedAt !== null));
-      const outcomes = (await GatewayCallback.findAll({ where: { instructionId: instr.id }, order: [['id', 'ASC']] })).map((c) => c.outcome);
+      await eventually(async () =>
+        (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).every(
+          (c) => c.processedAt !== null,
+        ),
+      );
+      const outcomes = (
+        await GatewayCallback.findAll({
+          where: { instructionId: instr.id },
+          order: [['id', 'ASC']],
+        })
+      ).map((c) => c.outcome);
       expect(outcomes[1]).to.match(/^conflict/);
       expect((await order(orderId)).status).to.equal('paid');
       expect((await Loan.findOne({ where: { creditorNo } }))!.boughtAmount).to.equal(1_000_000n);
@@ -340,24 +585,57 @@ describe('primary market, part 1', function () {
 
     it('when a callback is forged, stale or replayed, then 401 and nothing is stored or changed', async () => {
       const { orderId, instr } = await pendingCardOrder();
-      const body = { instructionId: String(instr.id), gatewayTxnId: 'X', status: 'success', amount: 1_000_000 };
+      const body = {
+        instructionId: String(instr.id),
+        gatewayTxnId: 'X',
+        status: 'success',
+        amount: 1_000_000,
+      };
       const forged = await signedPost(url, '/callbacks/v1/payments', body, partnerSecret());
-      const stale = await signedPost(url, '/callbacks/v1/payments', body, gatewaySecret(), { timestamp: Math.floor(Date.now() / 1000) - 400 });
-      const noSig = await signedPost(url, '/callbacks/v1/payments', body, gatewaySecret(), { signature: 'abc' });
+      const stale = await signedPost(url, '/callbacks/v1/payments', body, gatewaySecret(), {
+        timestamp: Math.floor(Date.now() / 1000) - 400,
+      });
+      const noSig = await signedPost(url, '/callbacks/v1/payments', body, gatewaySecret(), {
+        signature: 'abc',
+      });
       for (const r of [forged, stale, noSig]) expect(r.status).to.equal(401);
       const ts = Math.floor(Date.now() / 1000);
-      expect((await signedPost(url, '/callbacks/v1/payments', { ...body, status: 'failed' }, gatewaySecret(), { timestamp: ts })).status).to.equal(200);
+      expect(
+        (
+          await signedPost(
+            url,
+            '/callbacks/v1/payments',
+            { ...body, status: 'failed' },
+            gatewaySecret(),
+            { timestamp: ts },
+          )
+        ).status,
+      ).to.equal(200);
       await eventually(async () => (await order(orderId)).status === 'failed');
-      const replay = await signedPost(url, '/callbacks/v1/payments', { ...body, status: 'failed' }, gatewaySecret(), { timestamp: ts });
+      const replay = await signedPost(
+        url,
+        '/callbacks/v1/payments',
+        { ...body, status: 'failed' },
+        gatewaySecret(),
+        { timestamp: ts },
+      );
       expect(replay.status).to.equal(401);
       expect(await GatewayCallback.count({ where: { instructionId: instr.id } })).to.equal(1);
     });
 
     it('when the amount does not match the instruction, then nothing is applied and the mismatch is recorded', async () => {
       const { orderId, instr } = await pendingCardOrder();
-      expect((await callback(instr, 'success', Math.floor(Date.now() / 1000), 999)).status).to.equal(200);
-      await eventually(async () => (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).every((c) => c.processedAt !== null));
-      expect((await GatewayCallback.findOne({ where: { instructionId: instr.id } }))!.outcome).to.match(/^amount mismatch/);
+      expect(
+        (await callback(instr, 'success', Math.floor(Date.now() / 1000), 999)).status,
+      ).to.equal(200);
+      await eventually(async () =>
+        (await GatewayCallback.findAll({ where: { instructionId: instr.id } })).every(
+          (c) => c.processedAt !== null,
+        ),
+      );
+      expect(
+        (await GatewayCallback.findOne({ where: { instructionId: instr.id } }))!.outcome,
+      ).to.match(/^amount mismatch/);
       expect((await order(orderId)).status).to.equal('paying');
     });
 
@@ -365,9 +643,13 @@ describe('primary market, part 1', function () {
       const { orderId, instr, inv } = await pendingCardOrder();
       await rt.queues.get(QueueName.Payments)!.pause();
       try {
-        expect((await callback(instr, 'success', Math.floor(Date.now() / 1000))).status).to.equal(200);
+        expect((await callback(instr, 'success', Math.floor(Date.now() / 1000))).status).to.equal(
+          200,
+        );
         const cb = (await GatewayCallback.findOne({ where: { instructionId: instr.id } }))!;
-        const crash = sinon.stub(GatewayCallback.prototype, 'update').rejects(new Error('worker died'));
+        const crash = sinon
+          .stub(GatewayCallback.prototype, 'update')
+          .rejects(new Error('worker died'));
         await applyCallback(String(cb.id)).catch(() => undefined);
         crash.restore();
         expect((await order(orderId)).status).to.equal('paying');
@@ -382,21 +664,113 @@ describe('primary market, part 1', function () {
     });
   });
 
+  describe('crash safety and the sweeper', () => {
+    it('when the lock job dies inside its transaction and runs again, then the share is reserved once', async () => {
+      const { body } = await newLoan();
+      const inv = await makeInvestor(rt, { cardLast4: '0119' });
+      await rt.queues.get(QueueName.Orders)!.pause();
+      try {
+        const res = await api.post(
+          '/api/v1/orders',
+          { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
+          { token: inv.token },
+        );
+        const deps = { cipher: rt.cipher, partner: rt.ports.partner, config: rt.config };
+        const crash = sinon
+          .stub(Order.prototype, 'update')
+          .callThrough()
+          .onSecondCall()
+          .rejects(new Error('worker died'));
+        await lockOrder(deps, res.body.id).catch(() => undefined);
+        crash.restore();
+        let loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
+        expect(loan.lockedAmount).to.equal(0n);
+        expect((await order(res.body.id)).status).to.equal('pending');
+        expect(await lockOrder(deps, res.body.id)).to.equal('paying');
+        expect(await lockOrder(deps, res.body.id)).to.equal('paying');
+        loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
+        expect(loan.lockedAmount).to.equal(1_000_000n);
+        expect(
+          await PaymentInstruction.count({ where: { purpose: 'order', refId: res.body.id } }),
+        ).to.equal(1);
+      } finally {
+        await rt.queues.get(QueueName.Orders)!.resume();
+      }
+    });
+
+    it('when instructions are due for a query or were never submitted, then the sweeper enqueues one job each', async () => {
+      const { body } = await newLoan();
+      const inv = await makeInvestor(rt, { cardLast4: '0119' });
+      await rt.queues.get(QueueName.Payments)!.pause();
+      try {
+        const res = await api.post(
+          '/api/v1/orders',
+          { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
+          { token: inv.token },
+        );
+        await eventually(
+          async () =>
+            (await PaymentInstruction.count({
+              where: { purpose: 'order', refId: res.body.id },
+            })) === 1,
+        );
+        const instr = (await PaymentInstruction.findOne({
+          where: { purpose: 'order', refId: res.body.id },
+        }))!;
+        await testDb().query(
+          `UPDATE payment_instructions SET created_at = now() - interval '3 minutes' WHERE id = $1`,
+          { bind: [instr.id] },
+        );
+        expect(await sweepInstructions(rt.queues)).to.be.greaterThan(0);
+        await sweepInstructions(rt.queues);
+        const q = rt.queues.get(QueueName.Payments)!;
+        expect(await q.getJob(`resubmit-${instr.id}-0`)).to.not.equal(undefined);
+        await testDb().query(
+          `UPDATE payment_instructions SET status = 'submitted', next_query_at = now() - interval '1 second' WHERE id = $1`,
+          { bind: [instr.id] },
+        );
+        await sweepInstructions(rt.queues);
+        expect(await q.getJob(`query-${instr.id}-0`)).to.not.equal(undefined);
+      } finally {
+        await rt.queues.get(QueueName.Payments)!.resume();
+      }
+    });
+  });
+
   describe('wallet', () => {
     it('when an investor recharges and withdraws, then the wallet moves with each step and a failed payout returns the money', async () => {
       const inv = await makeInvestor(rt, { cardLast4: '4321' });
-      const r = await api.post('/api/v1/me/recharges', { amount: 3_000_000 }, { token: inv.token, headers: { 'Idempotency-Key': 'r1' } });
+      const r = await api.post(
+        '/api/v1/me/recharges',
+        { amount: 3_000_000 },
+        { token: inv.token, headers: { 'Idempotency-Key': 'r1' } },
+      );
       expect(r.status).to.equal(202);
-      const again = await api.post('/api/v1/me/recharges', { amount: 3_000_000 }, { token: inv.token, headers: { 'Idempotency-Key': 'r1' } });
+      const again = await api.post(
+        '/api/v1/me/recharges',
+        { amount: 3_000_000 },
+        { token: inv.token, headers: { 'Idempotency-Key': 'r1' } },
+      );
       expect(again.body.id).to.equal(r.body.id);
       await eventually(async () => (await Recharge.findByPk(r.body.id))!.status === 'succeeded');
       expect(await balance(inv.userId, 'available')).to.equal(3_000_000n);
-      const w = await api.post('/api/v1/me/withdrawals', { amount: 1_000_000 }, { token: inv.token });
+      const w = await api.post(
+        '/api/v1/me/withdrawals',
+        { amount: 1_000_000 },
+        { token: inv.token },
+      );
       expect(w.status).to.equal(202);
       expect(await balance(inv.userId, 'locked')).to.equal(1_000_000n);
       await eventually(async () => (await Withdrawal.findByPk(w.body.id))!.status === 'succeeded');
-      expect([await balance(inv.userId, 'available'), await balance(inv.userId, 'locked')]).to.deep.equal([2_000_000n, 0n]);
-      const tooMuch = await api.post('/api/v1/me/withdrawals', { amount: 5_000_000 }, { token: inv.token });
+      expect([
+        await balance(inv.userId, 'available'),
+        await balance(inv.userId, 'locked'),
+      ]).to.deep.equal([2_000_000n, 0n]);
+      const tooMuch = await api.post(
+        '/api/v1/me/withdrawals',
+        { amount: 5_000_000 },
+        { token: inv.token },
+      );
       expect(tooMuch.status).to.equal(422);
       expect(tooMuch.body.error.code).to.equal('INSUFFICIENT_BALANCE');
       expect(await Withdrawal.count({ where: { userId: inv.userId } })).to.equal(1);
@@ -406,7 +780,10 @@ describe('primary market, part 1', function () {
       const inv = await makeInvestor(rt, { cardLast4: '0002', wallet: 1_000_000n });
       const w = await api.post('/api/v1/me/withdrawals', { amount: 400_000 }, { token: inv.token });
       await eventually(async () => (await Withdrawal.findByPk(w.body.id))!.status === 'failed');
-      expect([await balance(inv.userId, 'available'), await balance(inv.userId, 'locked')]).to.deep.equal([1_000_000n, 0n]);
+      expect([
+        await balance(inv.userId, 'available'),
+        await balance(inv.userId, 'locked'),
+      ]).to.deep.equal([1_000_000n, 0n]);
     });
 
     it('when a recharge is declined, then it fails and the wallet is unchanged', async () => {
@@ -419,10 +796,10 @@ describe('primary market, part 1', function () {
 
   describe('at the end', () => {
     it('when everything above is done, then the ledger checks clean', async () => {
-    const check = await checkLedger();
-    expect(check.mismatches).to.deep.equal([]);
-    expect(check.trialBalance).to.equal(0n);
-    expect(check.ok).to.equal(true);
+      const check = await checkLedger();
+      expect(check.mismatches).to.deep.equal([]);
+      expect(check.trialBalance).to.equal(0n);
+      expect(check.ok).to.equal(true);
     });
   });
 });

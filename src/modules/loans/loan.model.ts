@@ -118,7 +118,12 @@ export class LoanOriginal extends Model {
   @Column({ type: DataType.TEXT, allowNull: false, field: 'body_hash' })
   declare bodyHash: string;
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'received_at', defaultValue: DataType.NOW })
+  @Column({
+    type: DataType.DATE,
+    allowNull: false,
+    field: 'received_at',
+    defaultValue: DataType.NOW,
+  })
   declare receivedAt: Date;
 }
 

@@ -5,7 +5,10 @@ import { loanDetail, listOpenLoans, loanView, receiveLoan } from './loans.servic
 import { loanIntakeBody, loanListQuery, loanOut } from './loans.schemas';
 
 /** Loan intake from the partner (seed items 9-10) and the loan list and detail (item 12). */
-export function loansRoutes(deps: Pick<Runtime, 'cipher' | 'config'>, guards: RouteGuards): ApiRouter {
+export function loansRoutes(
+  deps: Pick<Runtime, 'cipher' | 'config'>,
+  guards: RouteGuards,
+): ApiRouter {
   return new ApiRouter(guards)
     .route(
       {
@@ -35,11 +38,22 @@ export function loansRoutes(deps: Pick<Runtime, 'cipher' | 'config'>, guards: Ro
       {
         method: 'get',
         path: '/api/v1/loans',
-        summary: 'Open loans: filters minYearRateFin/maxYearRateFin, minAmountApply/maxAmountApply, minTerm/maxTerm (+termUnit); paged, sorted',
+        summary:
+          'Open loans: filters minYearRateFin/maxYearRateFin, minAmountApply/maxAmountApply, minTerm/maxTerm (+termUnit); paged, sorted',
         tags: ['loans'],
         auth: 'none',
         request: { query: loanListQuery },
-        responses: { 200: { description: 'page of loans', schema: Joi.object({ items: Joi.array().items(loanOut), page: Joi.number(), pageSize: Joi.number(), total: Joi.number() }) } },
+        responses: {
+          200: {
+            description: 'page of loans',
+            schema: Joi.object({
+              items: Joi.array().items(loanOut),
+              page: Joi.number(),
+              pageSize: Joi.number(),
+              total: Joi.number(),
+            }),
+          },
+        },
       },
       async (ctx) => {
         ctx.body = await listOpenLoans(ctx.state.query);
@@ -52,7 +66,13 @@ export function loansRoutes(deps: Pick<Runtime, 'cipher' | 'config'>, guards: Ro
         summary: 'One loan with its borrower (PII masked)',
         tags: ['loans'],
         auth: 'none',
-        request: { params: Joi.object({ creditorNo: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required() }) },
+        request: {
+          params: Joi.object({
+            creditorNo: Joi.string()
+              .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+              .required(),
+          }),
+        },
         responses: { 200: { description: 'loan detail' }, 404: { description: 'NOT_FOUND' } },
       },
       async (ctx) => {

@@ -6,16 +6,21 @@ export const rateSchema = Joi.alternatives()
   .try(Joi.number(), Joi.string().pattern(/^\d{1,3}(\.\d{1,4})?$/))
   .custom((value: number | string, helpers) => {
     const d = new Dec(String(value));
-    if (d.isNegative() || d.greaterThan(100) || d.decimalPlaces() > 4) return helpers.error('rate.invalid');
+    if (d.isNegative() || d.greaterThan(100) || d.decimalPlaces() > 4)
+      return helpers.error('rate.invalid');
     return d.toFixed(4);
   })
-  .messages({ 'rate.invalid': '{{#label}} must be a percentage from 0 to 100 with at most 4 decimals' });
+  .messages({
+    'rate.invalid': '{{#label}} must be a percentage from 0 to 100 with at most 4 decimals',
+  });
 
 const idr = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** POST /partner/v1/loans: every field of seed 000 item 9. */
 export const loanIntakeBody = Joi.object({
-  creditorNo: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required(),
+  creditorNo: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+    .required(),
   loanPurpose: Joi.string().max(200).required(),
   riskLevel: Joi.string().max(20).required(),
   yearRateFin: rateSchema.required(),
@@ -27,8 +32,12 @@ export const loanIntakeBody = Joi.object({
     .required()
     .when('termUnit', {
       is: 'day',
-      then: Joi.invalid('monthly_interest', 'equal_installment').messages({ 'any.invalid': '{{#label}} must be bullet for a term in days' }),
-      otherwise: Joi.invalid('bullet').messages({ 'any.invalid': '{{#label}} must be monthly for a term in months' }),
+      then: Joi.invalid('monthly_interest', 'equal_installment').messages({
+        'any.invalid': '{{#label}} must be bullet for a term in days',
+      }),
+      otherwise: Joi.invalid('bullet').messages({
+        'any.invalid': '{{#label}} must be monthly for a term in months',
+      }),
     }),
   amountApply: idr.min(1).required(),
   serviceFee: idr.required().less(Joi.ref('amountApply')),
@@ -36,7 +45,9 @@ export const loanIntakeBody = Joi.object({
   borrowerId: Joi.string().max(64).required(),
   bankCode: Joi.string().max(32).required(),
   bankName: Joi.string().max(100).required(),
-  bankCardNo: Joi.string().pattern(/^\d{8,30}$/).required(),
+  bankCardNo: Joi.string()
+    .pattern(/^\d{8,30}$/)
+    .required(),
   bankCardHolder: Joi.string().max(100).required(),
   source: Joi.string().max(32).default('doit'),
 });
@@ -72,11 +83,15 @@ export const loanListQuery = Joi.object({
   minTerm: Joi.number().integer().min(1),
   maxTerm: Joi.number().integer().min(1),
   termUnit: Joi.string().valid('day', 'month'),
-  sort: Joi.string().valid('yearRateFin', 'amountApply', 'term', 'publishedAt').default('publishedAt'),
+  sort: Joi.string()
+    .valid('yearRateFin', 'amountApply', 'term', 'publishedAt')
+    .default('publishedAt'),
   order: Joi.string().valid('asc', 'desc').default('desc'),
 });
 
-export const amountOut = Joi.alternatives(Joi.number().integer(), Joi.string()).description('integer IDR');
+export const amountOut = Joi.alternatives(Joi.number().integer(), Joi.string()).description(
+  'integer IDR',
+);
 
 /** The SPEC's loan out. */
 export const loanOut = Joi.object({

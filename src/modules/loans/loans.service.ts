@@ -62,9 +62,15 @@ export async function receiveLoan(
     const original = await LoanOriginal.findOne({ where: { creditorNo: input.creditorNo } });
     if (!original) return undefined;
     if (original.bodyHash !== bodyHash) {
-      throw new AppError('LOAN_CONFLICT', `loan ${input.creditorNo} was already received with other fields`);
+      throw new AppError(
+        'LOAN_CONFLICT',
+        `loan ${input.creditorNo} was already received with other fields`,
+      );
     }
-    return { loan: (await Loan.findOne({ where: { creditorNo: input.creditorNo } }))!, created: false };
+    return {
+      loan: (await Loan.findOne({ where: { creditorNo: input.creditorNo } }))!,
+      created: false,
+    };
   };
   const before = await existing();
   if (before) return before;
@@ -74,7 +80,11 @@ export async function receiveLoan(
       await LoanOriginal.create(
         {
           creditorNo: input.creditorNo,
-          body: { ...input, bankCardNo: bankCardEncrypted, publishedAt: input.publishedAt.toISOString() },
+          body: {
+            ...input,
+            bankCardNo: bankCardEncrypted,
+            publishedAt: input.publishedAt.toISOString(),
+          },
           bodyHash,
         },
         { transaction },
@@ -111,7 +121,11 @@ export async function receiveLoan(
         { transaction },
       );
       await enqueueAfterCommit('borrower.fetch', { creditorNo: loan.creditorNo }, { transaction });
-      await enqueueAfterCommit('loan.settle', { loanId: String(loan.id) }, { transaction, runAt: deadline });
+      await enqueueAfterCommit(
+        'loan.settle',
+        { loanId: String(loan.id) },
+        { transaction, runAt: deadline },
+      );
       return { loan, created: true };
     });
   } catch (err) {
@@ -125,11 +139,21 @@ export async function receiveLoan(
  * The borrower.fetch job (seed item 10): asks the partner (outside any transaction) and stores
  * the borrower with its PII encrypted. Safe to repeat: the row is upserted by borrowerId.
  */
-export async function fetchBorrower(deps: { cipher: PiiCipher; partner: PartnerPort }, creditorNo: string): Promise<string> {
+export async function fetchBorrower(
+  deps: { cipher: PiiCipher; partner: PartnerPort },
+  creditorNo: string,
+): Promise<string> {
   const loan = await Loan.findOne({ where: { creditorNo } });
   if (!loan) throw new AppError('NOT_FOUND', `no loan ${creditorNo}`, [], { retryable: false });
   const info = await deps.partner.fetchBorrower(loan.borrowerId, creditorNo);
-  const pii = { name: info.name, idCardNo: info.idCardNo, mobile: info.mobile, email: info.email, birthday: info.birthday, address: info.address };
+  const pii = {
+    name: info.name,
+    idCardNo: info.idCardNo,
+    mobile: info.mobile,
+    email: info.email,
+    birthday: info.birthday,
+    address: info.address,
+  };
   await withTransaction(Loan.sequelize!, async (transaction) => {
     await Borrower.upsert(
       {
@@ -166,19 +190,33 @@ export async function closeLoanAtDeadline(loanId: string): Promise<string> {
     const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE });
     if (!loan) throw new AppError('NOT_FOUND', `no loan ${loanId}`, [], { retryable: false });
     if (loan.status !== LoanStatus.Open) return `already ${loan.status}`;
-    const [{ due }] = await Loan.sequelize!.query<{ due: boolean }>('SELECT now() >= $1::timestamptz AS due', {
-      bind: [loan.deadline],
-      type: QueryTypes.SELECT,
-      transaction,
-    });
-    if (!due) throw new AppError('CONFLICT', `loan ${loanId} is not due until ${loan.deadline.toISOString()}`, [], { retryable: true });
+    const [{ due }] = await Loan.sequelize!.query<{ due: boolean }>(
+      'SELECT now() >= $1::timestamptz AS due',
+      {
+        bind: [loan.deadline],
+        type: QueryTypes.SELECT,
+        transaction,
+      },
+    );
+    if (!due)
+      throw new AppError(
+        'CONFLICT',
+        `loan ${loanId} is not due until ${loan.deadline.toISOString()}`,
+        [],
+        { retryable: true },
+      );
     loanMachine.assert(loan.status, LoanStatus.Settling);
     await loan.update({ status: LoanStatus.Settling }, { transaction });
     return LoanStatus.Settling;
   });
 }
 
-const SORT_COLUMNS = { yearRateFin: 'yearRateFin', amountApply: 'amount', term: 'term', publishedAt: 'publishedAt' } as const;
+const SORT_COLUMNS = {
+  yearRateFin: 'yearRateFin',
+  amountApply: 'amount',
+  term: 'term',
+  publishedAt: 'publishedAt',
+} as const;
 
 /** GET /api/v1/loans: open loans with min/max filters, paged and sorted (index-backed). */
 export async function listOpenLoans(q: {
@@ -199,8 +237,10 @@ export async function listOpenLoans(q: {
     ...(max !== undefined ? { [Op.lte]: max } : {}),
   });
   const where: Record<string, unknown> = { status: LoanStatus.Open };
-  if (q.minYearRateFin !== undefined || q.maxYearRateFin !== undefined) where.yearRateFin = range(q.minYearRateFin, q.maxYearRateFin);
-  if (q.minAmountApply !== undefined || q.maxAmountApply !== undefined) where.amount = range(q.minAmountApply, q.maxAmountApply);
+  if (q.minYearRateFin !== undefined || q.maxYearRateFin !== undefined)
+    where.yearRateFin = range(q.minYearRateFin, q.maxYearRateFin);
+  if (q.minAmountApply !== undefined || q.maxAmountApply !== undefined)
+    where.amount = range(q.minAmountApply, q.maxAmountApply);
   if (q.minTerm !== undefined || q.maxTerm !== undefined) where.term = range(q.minTerm, q.maxTerm);
   if (q.termUnit) where.termUnit = q.termUnit;
   const { rows, count } = await Loan.findAndCountAll({
@@ -245,4 +285,3 @@ export async function loanDetail(cipher: PiiCipher, creditorNo: string) {
       : null,
   };
 }
-

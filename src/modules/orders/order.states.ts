@@ -21,7 +21,12 @@ export enum OrderStatus {
  */
 export const orderMachine = new StateMachine<OrderStatus>('order', {
   [OrderStatus.Pending]: [OrderStatus.Locked, OrderStatus.Rejected],
-  [OrderStatus.Locked]: [OrderStatus.Paying, OrderStatus.Paid, OrderStatus.Expired, OrderStatus.Failed],
+  [OrderStatus.Locked]: [
+    OrderStatus.Paying,
+    OrderStatus.Paid,
+    OrderStatus.Expired,
+    OrderStatus.Failed,
+  ],
   [OrderStatus.Paying]: [OrderStatus.Paid, OrderStatus.Failed, OrderStatus.Expired],
   [OrderStatus.Expired]: [OrderStatus.Paid, OrderStatus.Refunding],
   [OrderStatus.Failed]: [OrderStatus.Paid, OrderStatus.Refunding],

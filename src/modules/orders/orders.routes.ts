@@ -25,7 +25,8 @@ const ENDED_LOAN = [LoanStatus.Repaid, LoanStatus.Failed];
 const DAY_MS = 86_400_000;
 
 /** The start of today in Jakarta (UTC+7). */
-const jakartaMidnight = (now: Date) => new Date(Math.floor((now.getTime() + 7 * 3_600_000) / DAY_MS) * DAY_MS - 7 * 3_600_000);
+const jakartaMidnight = (now: Date) =>
+  new Date(Math.floor((now.getTime() + 7 * 3_600_000) / DAY_MS) * DAY_MS - 7 * 3_600_000);
 
 /** Purchase (seed item 13), order status, and the investment list of seed item 8. */
 export function ordersRoutes(guards: RouteGuards): ApiRouter {
@@ -34,21 +35,34 @@ export function ordersRoutes(guards: RouteGuards): ApiRouter {
       {
         method: 'post',
         path: '/api/v1/orders',
-        summary: 'Buy a share of a loan: 202 pending; the lock job applies the rules; poll GET /api/v1/orders/:id',
+        summary:
+          'Buy a share of a loan: 202 pending; the lock job applies the rules; poll GET /api/v1/orders/:id',
         tags: ['orders'],
         auth: 'investor',
         idempotent: true,
         request: {
           body: Joi.object({
-            creditorNo: Joi.string().pattern(/^[A-Za-z0-9_-]{1,64}$/).required(),
+            creditorNo: Joi.string()
+              .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+              .required(),
             amount: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
             payWith: Joi.string().valid('card', 'wallet').required(),
           }),
         },
-        responses: { 202: { description: 'accepted', schema: Joi.object({ id: Joi.string(), status: Joi.string() }) }, 404: { description: 'no such loan' } },
+        responses: {
+          202: {
+            description: 'accepted',
+            schema: Joi.object({ id: Joi.string(), status: Joi.string() }),
+          },
+          404: { description: 'no such loan' },
+        },
       },
       async (ctx) => {
-        const order = await placeOrder(ctx.state.session.userId, ctx.state.body, ctx.get('Idempotency-Key') || undefined);
+        const order = await placeOrder(
+          ctx.state.session.userId,
+          ctx.state.body,
+          ctx.get('Idempotency-Key') || undefined,
+        );
         ctx.status = 202;
         ctx.body = { id: String(order.id), status: order.status };
       },
@@ -60,11 +74,22 @@ export function ordersRoutes(guards: RouteGuards): ApiRouter {
         summary: "One of the investor's orders",
         tags: ['orders'],
         auth: 'investor',
-        request: { params: Joi.object({ id: Joi.string().pattern(/^\d{1,18}$/).required() }) },
-        responses: { 200: { description: 'order', schema: orderOut }, 404: { description: 'no such order of this investor' } },
+        request: {
+          params: Joi.object({
+            id: Joi.string()
+              .pattern(/^\d{1,18}$/)
+              .required(),
+          }),
+        },
+        responses: {
+          200: { description: 'order', schema: orderOut },
+          404: { description: 'no such order of this investor' },
+        },
       },
       async (ctx) => {
-        const order = await Order.findOne({ where: { id: ctx.state.params.id, userId: ctx.state.session.userId } });
+        const order = await Order.findOne({
+          where: { id: ctx.state.params.id, userId: ctx.state.session.userId },
+        });
         if (!order) throw new AppError('NOT_FOUND', 'no such order');
         ctx.body = orderView(order);
       },
@@ -73,7 +98,8 @@ export function ordersRoutes(guards: RouteGuards): ApiRouter {
       {
         method: 'get',
         path: '/api/v1/me/orders',
-        summary: 'Investment list (seed item 8): status 1 investing / 2 ended, productType, flag 0-4 with startTime/endTime',
+        summary:
+          'Investment list (seed item 8): status 1 investing / 2 ended, productType, flag 0-4 with startTime/endTime',
         tags: ['orders'],
         auth: 'investor',
         request: {
@@ -90,23 +116,51 @@ export function ordersRoutes(guards: RouteGuards): ApiRouter {
         responses: { 200: { description: 'page of investments' } },
       },
       async (ctx) => {
-        const q = ctx.state.query as { page: number; pageSize: number; status?: 1 | 2; productType: number; flag: number; startTime?: Date; endTime?: Date };
+        const q = ctx.state.query as {
+          page: number;
+          pageSize: number;
+          status?: 1 | 2;
+          productType: number;
+          flag: number;
+          startTime?: Date;
+          endTime?: Date;
+        };
         if (q.productType !== 1) {
           ctx.body = { items: [], page: q.page, pageSize: q.pageSize, total: 0 };
           return;
         }
         const now = new Date();
-        const since = { 2: jakartaMidnight(now), 3: new Date(now.getTime() - 30 * DAY_MS), 4: new Date(now.getTime() - 90 * DAY_MS) }[q.flag as 2 | 3 | 4];
+        const since = {
+          2: jakartaMidnight(now),
+          3: new Date(now.getTime() - 30 * DAY_MS),
+          4: new Date(now.getTime() - 90 * DAY_MS),
+        }[q.flag as 2 | 3 | 4];
         const created: Record<symbol, Date> = {};
         if (q.flag === 0) Object.assign(created, { [Op.gte]: q.startTime, [Op.lt]: q.endTime });
         else if (since) Object.assign(created, { [Op.gte]: since });
         const where: WhereOptions = { userId: ctx.state.session.userId, status: OrderStatus.Paid };
-        if (Object.getOwnPropertySymbols(created).length) Object.assign(where, { createdAt: created });
-        const loanWhere = q.status === undefined ? {} : { status: q.status === 2 ? { [Op.in]: ENDED_LOAN } : { [Op.notIn]: ENDED_LOAN } };
-        const loanIds = q.status === undefined ? undefined : (await Loan.findAll({ attributes: ['id'], where: loanWhere })).map((l) => l.id);
+        if (Object.getOwnPropertySymbols(created).length)
+          Object.assign(where, { createdAt: created });
+        const loanWhere =
+          q.status === undefined
+            ? {}
+            : { status: q.status === 2 ? { [Op.in]: ENDED_LOAN } : { [Op.notIn]: ENDED_LOAN } };
+        const loanIds =
+          q.status === undefined
+            ? undefined
+            : (await Loan.findAll({ attributes: ['id'], where: loanWhere })).map((l) => l.id);
         if (loanIds) Object.assign(where, { loanId: loanIds });
-        const { rows, count } = await Order.findAndCountAll({ where, order: [['id', 'DESC']], limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
-        const loans = new Map((await Loan.findAll({ where: { id: [...new Set(rows.map((o) => o.loanId))] } })).map((l) => [String(l.id), l]));
+        const { rows, count } = await Order.findAndCountAll({
+          where,
+          order: [['id', 'DESC']],
+          limit: q.pageSize,
+          offset: (q.page - 1) * q.pageSize,
+        });
+        const loans = new Map(
+          (await Loan.findAll({ where: { id: [...new Set(rows.map((o) => o.loanId))] } })).map(
+            (l) => [String(l.id), l],
+          ),
+        );
         ctx.body = {
           items: rows.map((o) => {
             const l = loans.get(String(o.loanId))!;

@@ -34,7 +34,12 @@ export const orderView = (o: Order) => ({
 });
 
 /** Moves an order along its state machine (throws on a move the table does not list). */
-export async function moveOrder(order: Order, to: OrderStatus, fields: Partial<Order>, transaction: Transaction): Promise<void> {
+export async function moveOrder(
+  order: Order,
+  to: OrderStatus,
+  fields: Partial<Order>,
+  transaction: Transaction,
+): Promise<void> {
   orderMachine.assert(order.status, to);
   await order.update({ ...fields, status: to }, { transaction });
 }
@@ -52,7 +57,8 @@ export async function placeOrder(
   const replay = async () => {
     const prior = await Order.findOne({ where: { userId, idempotencyKey } });
     if (!prior) return undefined;
-    if (prior.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used for another order');
+    if (prior.requestHash !== requestHash)
+      throw new AppError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used for another order');
     return prior;
   };
   if (idempotencyKey) {
@@ -60,7 +66,10 @@ export async function placeOrder(
     if (prior) return prior;
   }
   const loan = await Loan.findOne({ where: { creditorNo: input.creditorNo } });
-  if (!loan) throw new AppError('NOT_FOUND', `no loan ${input.creditorNo}`, [{ path: 'creditorNo', message: 'no such loan' }]);
+  if (!loan)
+    throw new AppError('NOT_FOUND', `no loan ${input.creditorNo}`, [
+      { path: 'creditorNo', message: 'no such loan' },
+    ]);
   try {
     return await withTransaction(Order.sequelize!, async (transaction) => {
       const order = await Order.create(
@@ -103,7 +112,9 @@ export interface LockDeps {
 
 /** The investor's current total at risk: principal invested plus shares locked and not yet paid. */
 async function outstandingOf(userId: string, transaction: Transaction): Promise<bigint> {
-  const invested = (await getBalances([investorAccount(userId, 'invested')], { transaction })).values().next().value ?? 0n;
+  const invested =
+    (await getBalances([investorAccount(userId, 'invested')], { transaction })).values().next()
+      .value ?? 0n;
   const [row] = await Order.sequelize!.query<{ total: string }>(
     'SELECT COALESCE(SUM(amount), 0)::text AS total FROM orders WHERE user_id = $1 AND holds_lock',
     { bind: [userId], type: QueryTypes.SELECT, transaction },
@@ -124,19 +135,29 @@ export async function lockOrder(deps: LockDeps, orderId: string): Promise<OrderS
   if (order.status !== OrderStatus.Pending) return order.status;
   try {
     const card = await checkInvestorRules(deps, order);
-    return await withTransaction(Order.sequelize!, (transaction) => reserveAndPay(deps, orderId, card, transaction));
+    return await withTransaction(Order.sequelize!, (transaction) =>
+      reserveAndPay(deps, orderId, card, transaction),
+    );
   } catch (err) {
     const broken =
       err instanceof RuleBroken
         ? err
         : isAppError(err) && err.code === 'INSUFFICIENT_BALANCE'
-          ? new RuleBroken(OrderFailCode.InsufficientBalance, 'the wallet balance is lower than the amount')
+          ? new RuleBroken(
+              OrderFailCode.InsufficientBalance,
+              'the wallet balance is lower than the amount',
+            )
           : undefined;
     if (!broken) throw err;
     return withTransaction(Order.sequelize!, async (transaction) => {
       const o = (await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
       if (o.status !== OrderStatus.Pending) return o.status;
-      await moveOrder(o, OrderStatus.Rejected, { failCode: broken.code, failReason: broken.reason, endedAt: new Date() }, transaction);
+      await moveOrder(
+        o,
+        OrderStatus.Rejected,
+        { failCode: broken.code, failReason: broken.reason, endedAt: new Date() },
+        transaction,
+      );
       return OrderStatus.Rejected;
     });
   }
@@ -145,33 +166,56 @@ export async function lockOrder(deps: LockDeps, orderId: string): Promise<OrderS
 /** Rules about the investor (outside the transaction: the partner check is a network call). */
 async function checkInvestorRules(deps: LockDeps, order: Order): Promise<BankCard> {
   const user = await User.findByPk(order.userId);
-  if (user?.kycStatus !== KycStatus.Verified) throw new RuleBroken(OrderFailCode.KycNotVerified, 'the investor is not KYC verified');
+  if (user?.kycStatus !== KycStatus.Verified)
+    throw new RuleBroken(OrderFailCode.KycNotVerified, 'the investor is not KYC verified');
   const card = await BankCard.findOne({ where: { userId: order.userId, status: 'active' } });
   if (!card) throw new RuleBroken(OrderFailCode.NoBankCard, 'the investor has no bank card bound');
   const { minInvestAmount, investStepAmount } = deps.config;
-  if (order.amount < minInvestAmount) throw new RuleBroken(OrderFailCode.AmountTooSmall, `the amount is below the minimum of ${minInvestAmount}`);
+  if (order.amount < minInvestAmount)
+    throw new RuleBroken(
+      OrderFailCode.AmountTooSmall,
+      `the amount is below the minimum of ${minInvestAmount}`,
+    );
   if (order.amount % investStepAmount !== 0n) {
-    throw new RuleBroken(OrderFailCode.AmountNotStep, `the amount must be a multiple of ${investStepAmount}`);
+    throw new RuleBroken(
+      OrderFailCode.AmountNotStep,
+      `the amount must be a multiple of ${investStepAmount}`,
+    );
   }
-  const kyc = await KycVerification.findOne({ where: { userId: order.userId, status: KycStatus.Verified }, order: [['id', 'DESC']] });
+  const kyc = await KycVerification.findOne({
+    where: { userId: order.userId, status: KycStatus.Verified },
+    order: [['id', 'DESC']],
+  });
   const hasLoan = await deps.partner.hasActiveLoan({
     name: kyc!.realName,
     idCardNo: deps.cipher.decrypt(kyc!.nikEncrypted),
     mobile: user.mobile ?? '',
   });
-  if (hasLoan) throw new RuleBroken(OrderFailCode.HasPartnerLoan, 'the investor has an active loan at the partner');
+  if (hasLoan)
+    throw new RuleBroken(
+      OrderFailCode.HasPartnerLoan,
+      'the investor has an active loan at the partner',
+    );
   return card;
 }
 
 /** Locks rows user → order → loan (the fixed order), reserves the share and starts payment. */
-async function reserveAndPay(deps: LockDeps, orderId: string, card: BankCard, transaction: Transaction): Promise<OrderStatus> {
+async function reserveAndPay(
+  deps: LockDeps,
+  orderId: string,
+  card: BankCard,
+  transaction: Transaction,
+): Promise<OrderStatus> {
   const peek = (await Order.findByPk(orderId, { transaction }))!;
   await User.findByPk(peek.userId, { transaction, lock: Transaction.LOCK.UPDATE });
   const order = (await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
   if (order.status !== OrderStatus.Pending) return order.status;
   const outstanding = await outstandingOf(order.userId, transaction);
   if (outstanding + order.amount > deps.config.investorLimitAmount) {
-    throw new RuleBroken(OrderFailCode.OverLimit, `the investor's outstanding total would exceed ${deps.config.investorLimitAmount}`);
+    throw new RuleBroken(
+      OrderFailCode.OverLimit,
+      `the investor's outstanding total would exceed ${deps.config.investorLimitAmount}`,
+    );
   }
   const [reserved] = await Order.sequelize!.query<{ id: string }>(
     `UPDATE loans SET locked_amount = locked_amount + $2, updated_at = now()
@@ -182,13 +226,24 @@ async function reserveAndPay(deps: LockDeps, orderId: string, card: BankCard, tr
   if (!reserved) {
     const loan = (await Loan.findByPk(order.loanId, { transaction }))!;
     if (loan.status !== LoanStatus.Open || loan.deadline.getTime() <= Date.now()) {
-      throw new RuleBroken(OrderFailCode.LoanNotOpen, `the loan is ${loan.status === LoanStatus.Open ? 'past its deadline' : loan.status}`);
+      throw new RuleBroken(
+        OrderFailCode.LoanNotOpen,
+        `the loan is ${loan.status === LoanStatus.Open ? 'past its deadline' : loan.status}`,
+      );
     }
-    throw new RuleBroken(OrderFailCode.NotEnoughRoom, `only ${loan.amount - loan.lockedAmount - loan.boughtAmount} of the loan is left`);
+    throw new RuleBroken(
+      OrderFailCode.NotEnoughRoom,
+      `only ${loan.amount - loan.lockedAmount - loan.boughtAmount} of the loan is left`,
+    );
   }
   const now = new Date();
   const expiresAt = new Date(now.getTime() + deps.config.lockTtlSeconds * 1000);
-  await moveOrder(order, OrderStatus.Locked, { holdsLock: true, lockedAt: now, lockExpiresAt: expiresAt }, transaction);
+  await moveOrder(
+    order,
+    OrderStatus.Locked,
+    { holdsLock: true, lockedAt: now, lockExpiresAt: expiresAt },
+    transaction,
+  );
 
   if (order.payWith === 'wallet') {
     await postTransaction(
@@ -207,11 +262,22 @@ async function reserveAndPay(deps: LockDeps, orderId: string, card: BankCard, tr
     return OrderStatus.Paid;
   }
   await createInstruction(
-    { kind: 'collection', purpose: 'order', refId: String(order.id), userId: order.userId, amount: order.amount, bankCardId: String(card.id) },
+    {
+      kind: 'collection',
+      purpose: 'order',
+      refId: String(order.id),
+      userId: order.userId,
+      amount: order.amount,
+      bankCardId: String(card.id),
+    },
     { transaction },
   );
   await moveOrder(order, OrderStatus.Paying, {}, transaction);
-  await enqueueAfterCommit('order.expire', { orderId: String(order.id) }, { transaction, runAt: expiresAt });
+  await enqueueAfterCommit(
+    'order.expire',
+    { orderId: String(order.id) },
+    { transaction, runAt: expiresAt },
+  );
   return OrderStatus.Paying;
 }
 
@@ -220,7 +286,11 @@ async function reserveAndPay(deps: LockDeps, orderId: string, card: BankCard, tr
  * directly when the order no longer holds a lock), the ledger moves the money into `invested`,
  * the asset is created and the order is paid. The caller holds the order row lock.
  */
-export async function completePurchase(order: Order, source: 'wallet' | 'card', transaction: Transaction): Promise<void> {
+export async function completePurchase(
+  order: Order,
+  source: 'wallet' | 'card',
+  transaction: Transaction,
+): Promise<void> {
   await postTransaction(
     {
       kind: LedgerKind.PurchasePaid,
@@ -230,7 +300,11 @@ export async function completePurchase(order: Order, source: 'wallet' | 'card', 
         source === 'wallet'
           ? { account: investorAccount(order.userId, 'locked'), amount: -order.amount }
           : { account: platformAccount(AccountType.Escrow), amount: -order.amount },
-        { account: investorAccount(order.userId, 'invested'), amount: order.amount, memo: 'principal' },
+        {
+          account: investorAccount(order.userId, 'invested'),
+          amount: order.amount,
+          memo: 'principal',
+        },
       ],
     },
     { transaction },
@@ -251,7 +325,12 @@ export async function completePurchase(order: Order, source: 'wallet' | 'card', 
     },
     { transaction },
   );
-  await moveOrder(order, OrderStatus.Paid, { holdsLock: false, paidAt: new Date(), endedAt: new Date(), failCode: null, failReason: null }, transaction);
+  await moveOrder(
+    order,
+    OrderStatus.Paid,
+    { holdsLock: false, paidAt: new Date(), endedAt: new Date(), failCode: null, failReason: null },
+    transaction,
+  );
 }
 
 /**
@@ -263,15 +342,31 @@ export async function expireOrder(orderId: string): Promise<string> {
   return withTransaction(Order.sequelize!, async (transaction) => {
     const order = await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE });
     if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`, [], { retryable: false });
-    if (!order.holdsLock || ![OrderStatus.Locked, OrderStatus.Paying].includes(order.status)) return `already ${order.status}`;
-    const [{ due }] = await Order.sequelize!.query<{ due: boolean }>('SELECT now() >= $1::timestamptz AS due', {
-      bind: [order.lockExpiresAt],
-      type: QueryTypes.SELECT,
-      transaction,
-    });
-    if (!due) throw new AppError('CONFLICT', `order ${orderId}'s lock has not expired yet`, [], { retryable: true });
+    if (!order.holdsLock || ![OrderStatus.Locked, OrderStatus.Paying].includes(order.status))
+      return `already ${order.status}`;
+    const [{ due }] = await Order.sequelize!.query<{ due: boolean }>(
+      'SELECT now() >= $1::timestamptz AS due',
+      {
+        bind: [order.lockExpiresAt],
+        type: QueryTypes.SELECT,
+        transaction,
+      },
+    );
+    if (!due)
+      throw new AppError('CONFLICT', `order ${orderId}'s lock has not expired yet`, [], {
+        retryable: true,
+      });
     await releaseLock(order, transaction);
-    await moveOrder(order, OrderStatus.Expired, { failCode: OrderFailCode.LockExpired, failReason: 'the lock expired before the payment arrived', endedAt: new Date() }, transaction);
+    await moveOrder(
+      order,
+      OrderStatus.Expired,
+      {
+        failCode: OrderFailCode.LockExpired,
+        failReason: 'the lock expired before the payment arrived',
+        endedAt: new Date(),
+      },
+      transaction,
+    );
     return OrderStatus.Expired;
   });
 }
@@ -279,9 +374,12 @@ export async function expireOrder(orderId: string): Promise<string> {
 /** Gives an order's reserved share back to the loan (the caller clears holds_lock with it). */
 export async function releaseLock(order: Order, transaction: Transaction): Promise<void> {
   if (!order.holdsLock) return;
-  await Order.sequelize!.query('UPDATE loans SET locked_amount = locked_amount - $2, updated_at = now() WHERE id = $1', {
-    bind: [order.loanId, order.amount.toString()],
-    transaction,
-  });
+  await Order.sequelize!.query(
+    'UPDATE loans SET locked_amount = locked_amount - $2, updated_at = now() WHERE id = $1',
+    {
+      bind: [order.loanId, order.amount.toString()],
+      transaction,
+    },
+  );
   await order.update({ holdsLock: false }, { transaction });
 }

@@ -13,7 +13,8 @@ export enum InstructionStatus {
 export type InstructionKind = 'collection' | 'payout' | 'custody_transfer';
 
 /** What an instruction pays for (ref_id points into that table). */
-export type InstructionPurpose = 'order' | 'recharge' | 'withdrawal' | 'refund' | 'disbursement' | 'repayment' | 'transfer';
+export type InstructionPurpose =
+  'order' | 'recharge' | 'withdrawal' | 'refund' | 'disbursement' | 'repayment' | 'transfer';
 
 /**
  * created → submitted (the gateway took it) | failed (refused outright) | succeeded/failed (a
@@ -21,8 +22,16 @@ export type InstructionPurpose = 'order' | 'recharge' | 'withdrawal' | 'refund' 
  * answer yet: the sweeper queries); unknown → succeeded | failed.
  */
 export const instructionMachine = new StateMachine<InstructionStatus>('instruction', {
-  [InstructionStatus.Created]: [InstructionStatus.Submitted, InstructionStatus.Succeeded, InstructionStatus.Failed],
-  [InstructionStatus.Submitted]: [InstructionStatus.Succeeded, InstructionStatus.Failed, InstructionStatus.Unknown],
+  [InstructionStatus.Created]: [
+    InstructionStatus.Submitted,
+    InstructionStatus.Succeeded,
+    InstructionStatus.Failed,
+  ],
+  [InstructionStatus.Submitted]: [
+    InstructionStatus.Succeeded,
+    InstructionStatus.Failed,
+    InstructionStatus.Unknown,
+  ],
   [InstructionStatus.Unknown]: [InstructionStatus.Succeeded, InstructionStatus.Failed],
   [InstructionStatus.Succeeded]: [],
   [InstructionStatus.Failed]: [],

@@ -1,6 +1,10 @@
 import type { TxOptions } from '../../lib/db';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
-import { InstructionStatus, type InstructionKind, type InstructionPurpose } from './instruction.states';
+import {
+  InstructionStatus,
+  type InstructionKind,
+  type InstructionPurpose,
+} from './instruction.states';
 import { PaymentInstruction } from './payment.model';
 
 /**
@@ -9,10 +13,24 @@ import { PaymentInstruction } from './payment.model';
  * committed. One instruction per (purpose, ref, kind).
  */
 export async function createInstruction(
-  input: { kind: InstructionKind; purpose: InstructionPurpose; refId: string; userId: string | null; amount: bigint; bankCardId: string | null },
+  input: {
+    kind: InstructionKind;
+    purpose: InstructionPurpose;
+    refId: string;
+    userId: string | null;
+    amount: bigint;
+    bankCardId: string | null;
+  },
   { transaction }: TxOptions,
 ): Promise<PaymentInstruction> {
-  const instruction = await PaymentInstruction.create({ ...input, status: InstructionStatus.Created }, { transaction });
-  await enqueueAfterCommit('instruction.submit', { instructionId: String(instruction.id) }, { transaction });
+  const instruction = await PaymentInstruction.create(
+    { ...input, status: InstructionStatus.Created },
+    { transaction },
+  );
+  await enqueueAfterCommit(
+    'instruction.submit',
+    { instructionId: String(instruction.id) },
+    { transaction },
+  );
   return instruction;
 }

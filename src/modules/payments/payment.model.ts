@@ -80,7 +80,12 @@ export class GatewayCallback extends Model {
   @Column({ type: DataType.TEXT, allowNull: false })
   declare signature: string;
 
-  @Column({ type: DataType.DATE, allowNull: false, field: 'received_at', defaultValue: DataType.NOW })
+  @Column({
+    type: DataType.DATE,
+    allowNull: false,
+    field: 'received_at',
+    defaultValue: DataType.NOW,
+  })
   declare receivedAt: Date;
 
   @Column({ type: DataType.DATE, allowNull: true, field: 'processed_at' })

@@ -34,14 +34,25 @@ export async function resolveInstruction(
   r: InstructionResult & { amount?: bigint; gatewayTxnId?: string },
   transaction: Transaction,
 ): Promise<string> {
-  const i = await PaymentInstruction.findByPk(instructionId, { transaction, lock: Transaction.LOCK.UPDATE });
+  const i = await PaymentInstruction.findByPk(instructionId, {
+    transaction,
+    lock: Transaction.LOCK.UPDATE,
+  });
   if (!i) return 'unknown instruction';
   const to = r.status === 'success' ? InstructionStatus.Succeeded : InstructionStatus.Failed;
-  if (RESOLVED.has(i.status)) return i.status === to ? 'duplicate' : `conflict: already ${i.status}, now told ${r.status}`;
-  if (r.amount !== undefined && r.amount !== i.amount) return `amount mismatch: expected ${i.amount}, told ${r.amount}`;
+  if (RESOLVED.has(i.status))
+    return i.status === to ? 'duplicate' : `conflict: already ${i.status}, now told ${r.status}`;
+  if (r.amount !== undefined && r.amount !== i.amount)
+    return `amount mismatch: expected ${i.amount}, told ${r.amount}`;
   instructionMachine.assert(i.status, to);
   await i.update(
-    { status: to, resolvedAt: new Date(), failReason: r.failReason ?? null, gatewayTxnId: r.gatewayTxnId ?? i.gatewayTxnId, nextQueryAt: null },
+    {
+      status: to,
+      resolvedAt: new Date(),
+      failReason: r.failReason ?? null,
+      gatewayTxnId: r.gatewayTxnId ?? i.gatewayTxnId,
+      nextQueryAt: null,
+    },
     { transaction },
   );
   return applyInstructionEffect(i, r, transaction);
@@ -54,7 +65,8 @@ export async function resolveInstruction(
  */
 export async function submitInstruction(deps: PaymentDeps, instructionId: string): Promise<string> {
   const i = await PaymentInstruction.findByPk(instructionId);
-  if (!i) throw new AppError('NOT_FOUND', `no instruction ${instructionId}`, [], { retryable: false });
+  if (!i)
+    throw new AppError('NOT_FOUND', `no instruction ${instructionId}`, [], { retryable: false });
   if (i.status !== InstructionStatus.Created) return `already ${i.status}`;
   const card = i.bankCardId ? await BankCard.findByPk(i.bankCardId) : null;
   await PaymentInstruction.increment('submitAttempts', { where: { id: i.id } });
@@ -66,7 +78,11 @@ export async function submitInstruction(deps: PaymentDeps, instructionId: string
   });
   if (!res.accepted) {
     return withTransaction(PaymentInstruction.sequelize!, (t) =>
-      resolveInstruction(String(i.id), { status: 'failed', failReason: res.failReason ?? 'refused by the gateway' }, t),
+      resolveInstruction(
+        String(i.id),
+        { status: 'failed', failReason: res.failReason ?? 'refused by the gateway' },
+        t,
+      ),
     );
   }
   await PaymentInstruction.sequelize!.query(
@@ -89,10 +105,19 @@ export async function queryInstruction(deps: PaymentDeps, instructionId: string)
   const s = await deps.gateway.query(String(i.id));
   if (s.status === 'success' || s.status === 'failed') {
     return withTransaction(PaymentInstruction.sequelize!, (t) =>
-      resolveInstruction(String(i.id), { status: s.status as 'success' | 'failed', failReason: s.failReason, gatewayTxnId: s.gatewayTxnId }, t),
+      resolveInstruction(
+        String(i.id),
+        {
+          status: s.status as 'success' | 'failed',
+          failReason: s.failReason,
+          gatewayTxnId: s.gatewayTxnId,
+        },
+        t,
+      ),
     );
   }
-  if (s.status === 'not_found' && i.status === InstructionStatus.Created) return submitInstruction(deps, instructionId);
+  if (s.status === 'not_found' && i.status === InstructionStatus.Created)
+    return submitInstruction(deps, instructionId);
   await PaymentInstruction.sequelize!.query(
     `UPDATE payment_instructions
         SET status = CASE WHEN status = 'submitted' THEN 'unknown' ELSE status END,
@@ -110,7 +135,12 @@ export async function queryInstruction(deps: PaymentDeps, instructionId: string)
  * minutes. Writes nothing, so it enqueues directly, with deterministic job ids.
  */
 export async function sweepInstructions(queues: Map<string, Queue>): Promise<number> {
-  const rows = await PaymentInstruction.sequelize!.query<{ id: string; status: string; query_attempts: number; submit_attempts: number }>(
+  const rows = await PaymentInstruction.sequelize!.query<{
+    id: string;
+    status: string;
+    query_attempts: number;
+    submit_attempts: number;
+  }>(
     `SELECT id, status, query_attempts, submit_attempts FROM payment_instructions
       WHERE (status IN ('submitted', 'unknown') AND next_query_at <= now())
          OR (status = 'created' AND created_at < now() - interval '2 minutes')
@@ -119,9 +149,19 @@ export async function sweepInstructions(queues: Map<string, Queue>): Promise<num
   );
   for (const r of rows) {
     if (r.status === 'created') {
-      await enqueueDirect(queues, 'instruction.submit', { instructionId: String(r.id) }, { jobId: `resubmit-${r.id}-${r.submit_attempts}` });
+      await enqueueDirect(
+        queues,
+        'instruction.submit',
+        { instructionId: String(r.id) },
+        { jobId: `resubmit-${r.id}-${r.submit_attempts}` },
+      );
     } else {
-      await enqueueDirect(queues, 'instruction.query', { instructionId: String(r.id) }, { jobId: `query-${r.id}-${r.query_attempts}` });
+      await enqueueDirect(
+        queues,
+        'instruction.query',
+        { instructionId: String(r.id) },
+        { jobId: `query-${r.id}-${r.query_attempts}` },
+      );
     }
   }
   return rows.length;
@@ -140,7 +180,11 @@ export interface CallbackBody {
  * POST /callbacks/v1/payments: stores the callback as received and hands it to the
  * reconciliation job (outbox), nothing else; the route answers 200 at once.
  */
-export async function recordCallback(body: CallbackBody, rawBody: string, signature: string): Promise<void> {
+export async function recordCallback(
+  body: CallbackBody,
+  rawBody: string,
+  signature: string,
+): Promise<void> {
   try {
     await withTransaction(GatewayCallback.sequelize!, async (transaction) => {
       const cb = await GatewayCallback.create(
@@ -166,7 +210,10 @@ export async function recordCallback(body: CallbackBody, rawBody: string, signat
 /** The payment.reconcile job: applies one stored callback exactly once. */
 export async function applyCallback(callbackId: string): Promise<string> {
   return withTransaction(GatewayCallback.sequelize!, async (transaction) => {
-    const cb = await GatewayCallback.findByPk(callbackId, { transaction, lock: Transaction.LOCK.UPDATE });
+    const cb = await GatewayCallback.findByPk(callbackId, {
+      transaction,
+      lock: Transaction.LOCK.UPDATE,
+    });
     if (!cb) throw new AppError('NOT_FOUND', `no callback ${callbackId}`, [], { retryable: false });
     if (cb.processedAt) return cb.outcome ?? 'processed';
     const outcome = await resolveInstruction(
@@ -197,6 +244,9 @@ export async function deliverSandboxCallback(
   const body = await gateway.callbackBody(instructionId);
   if (!body) return 'no result to deliver';
   const url = new URL(opts.callbackUrl);
-  await new SignedHttpClient({ baseUrl: url.origin, secret: opts.secret, retries: 0 }).post(url.pathname, body);
+  await new SignedHttpClient({ baseUrl: url.origin, secret: opts.secret, retries: 0 }).post(
+    url.pathname,
+    body,
+  );
   return `delivered ${body.status}`;
 }

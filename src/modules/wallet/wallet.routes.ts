@@ -2,8 +2,16 @@ import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import { createRecharge, createWithdrawal, walletOpView } from './wallet.service';
 
-const amountBody = Joi.object({ amount: Joi.number().integer().min(10_000).max(Number.MAX_SAFE_INTEGER).required() });
-const opOut = Joi.object({ id: Joi.string(), amount: Joi.number(), status: Joi.string().valid('pending', 'succeeded', 'failed'), failReason: Joi.string().allow(null), createdAt: Joi.date() });
+const amountBody = Joi.object({
+  amount: Joi.number().integer().min(10_000).max(Number.MAX_SAFE_INTEGER).required(),
+});
+const opOut = Joi.object({
+  id: Joi.string(),
+  amount: Joi.number(),
+  status: Joi.string().valid('pending', 'succeeded', 'failed'),
+  failReason: Joi.string().allow(null),
+  createdAt: Joi.date(),
+});
 
 /** Wallet: recharge from and withdraw to the bound card (both through the gateway). */
 export function walletRoutes(guards: RouteGuards): ApiRouter {
@@ -17,27 +25,46 @@ export function walletRoutes(guards: RouteGuards): ApiRouter {
         auth: 'investor',
         idempotent: true,
         request: { body: amountBody },
-        responses: { 202: { description: 'accepted', schema: opOut }, 422: { description: 'KYC_REQUIRED or BANK_CARD_REQUIRED' } },
+        responses: {
+          202: { description: 'accepted', schema: opOut },
+          422: { description: 'KYC_REQUIRED or BANK_CARD_REQUIRED' },
+        },
       },
       async (ctx) => {
         ctx.status = 202;
-        ctx.body = walletOpView(await createRecharge(ctx.state.session.userId, ctx.state.body.amount, ctx.get('Idempotency-Key') || undefined));
+        ctx.body = walletOpView(
+          await createRecharge(
+            ctx.state.session.userId,
+            ctx.state.body.amount,
+            ctx.get('Idempotency-Key') || undefined,
+          ),
+        );
       },
     )
     .route(
       {
         method: 'post',
         path: '/api/v1/me/withdrawals',
-        summary: 'Pay {amount} out of the wallet to the bound card (202; locked until the payout resolves)',
+        summary:
+          'Pay {amount} out of the wallet to the bound card (202; locked until the payout resolves)',
         tags: ['wallet'],
         auth: 'investor',
         idempotent: true,
         request: { body: amountBody },
-        responses: { 202: { description: 'accepted', schema: opOut }, 422: { description: 'INSUFFICIENT_BALANCE, KYC_REQUIRED or BANK_CARD_REQUIRED' } },
+        responses: {
+          202: { description: 'accepted', schema: opOut },
+          422: { description: 'INSUFFICIENT_BALANCE, KYC_REQUIRED or BANK_CARD_REQUIRED' },
+        },
       },
       async (ctx) => {
         ctx.status = 202;
-        ctx.body = walletOpView(await createWithdrawal(ctx.state.session.userId, ctx.state.body.amount, ctx.get('Idempotency-Key') || undefined));
+        ctx.body = walletOpView(
+          await createWithdrawal(
+            ctx.state.session.userId,
+            ctx.state.body.amount,
+            ctx.get('Idempotency-Key') || undefined,
+          ),
+        );
       },
     );
 }

@@ -25,7 +25,8 @@ type Op = typeof Recharge | typeof Withdrawal;
 
 async function requireCard(userId: string, transaction: Transaction): Promise<BankCard> {
   const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.UPDATE });
-  if (user?.kycStatus !== KycStatus.Verified) throw new AppError('KYC_REQUIRED', 'verify your identity (KYC) first');
+  if (user?.kycStatus !== KycStatus.Verified)
+    throw new AppError('KYC_REQUIRED', 'verify your identity (KYC) first');
   const card = await BankCard.findOne({ where: { userId, status: 'active' }, transaction });
   if (!card) throw new AppError('BANK_CARD_REQUIRED', 'bind a bank card first');
   return card;
@@ -41,9 +42,15 @@ async function createOnce<T extends Recharge | Withdrawal>(
 ): Promise<T> {
   const requestHash = sha256Hex(String(amount));
   const replay = async () => {
-    const prior = (await (model as typeof Recharge).findOne({ where: { userId, idempotencyKey } })) as T | null;
+    const prior = (await (model as typeof Recharge).findOne({
+      where: { userId, idempotencyKey },
+    })) as T | null;
     if (!prior) return undefined;
-    if (prior.requestHash !== requestHash) throw new AppError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with another amount');
+    if (prior.requestHash !== requestHash)
+      throw new AppError(
+        'IDEMPOTENCY_CONFLICT',
+        'this Idempotency-Key was used with another amount',
+      );
     return prior;
   };
   if (idempotencyKey) {
@@ -53,7 +60,13 @@ async function createOnce<T extends Recharge | Withdrawal>(
   try {
     return await withTransaction(User.sequelize!, async (transaction) => {
       const row = (await (model as typeof Recharge).create(
-        { userId, amount: BigInt(amount), status: WalletOpStatus.Pending, idempotencyKey: idempotencyKey ?? null, requestHash },
+        {
+          userId,
+          amount: BigInt(amount),
+          status: WalletOpStatus.Pending,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash,
+        },
         { transaction },
       )) as T;
       await work(row, transaction);
@@ -66,11 +79,22 @@ async function createOnce<T extends Recharge | Withdrawal>(
 }
 
 /** POST /api/v1/me/recharges: a gateway collection from the bound card into the wallet. */
-export function createRecharge(userId: string, amount: number, idempotencyKey?: string): Promise<Recharge> {
+export function createRecharge(
+  userId: string,
+  amount: number,
+  idempotencyKey?: string,
+): Promise<Recharge> {
   return createOnce<Recharge>(Recharge, userId, amount, idempotencyKey, async (r, transaction) => {
     const card = await requireCard(userId, transaction);
     await createInstruction(
-      { kind: 'collection', purpose: 'recharge', refId: String(r.id), userId, amount: r.amount, bankCardId: String(card.id) },
+      {
+        kind: 'collection',
+        purpose: 'recharge',
+        refId: String(r.id),
+        userId,
+        amount: r.amount,
+        bankCardId: String(card.id),
+      },
       { transaction },
     );
   });
@@ -81,23 +105,40 @@ export function createRecharge(userId: string, amount: number, idempotencyKey?: 
  * INSUFFICIENT_BALANCE otherwise), then a gateway payout to the bound card; a failed payout
  * returns it to available.
  */
-export function createWithdrawal(userId: string, amount: number, idempotencyKey?: string): Promise<Withdrawal> {
-  return createOnce<Withdrawal>(Withdrawal, userId, amount, idempotencyKey, async (w, transaction) => {
-    const card = await requireCard(userId, transaction);
-    await postTransaction(
-      {
-        kind: LedgerKind.WithdrawalLock,
-        idempotencyKey: `withdrawal:${w.id}:lock`,
-        entries: [
-          { account: investorAccount(userId, 'available'), amount: -w.amount },
-          { account: investorAccount(userId, 'locked'), amount: w.amount },
-        ],
-      },
-      { transaction },
-    );
-    await createInstruction(
-      { kind: 'payout', purpose: 'withdrawal', refId: String(w.id), userId, amount: w.amount, bankCardId: String(card.id) },
-      { transaction },
-    );
-  });
+export function createWithdrawal(
+  userId: string,
+  amount: number,
+  idempotencyKey?: string,
+): Promise<Withdrawal> {
+  return createOnce<Withdrawal>(
+    Withdrawal,
+    userId,
+    amount,
+    idempotencyKey,
+    async (w, transaction) => {
+      const card = await requireCard(userId, transaction);
+      await postTransaction(
+        {
+          kind: LedgerKind.WithdrawalLock,
+          idempotencyKey: `withdrawal:${w.id}:lock`,
+          entries: [
+            { account: investorAccount(userId, 'available'), amount: -w.amount },
+            { account: investorAccount(userId, 'locked'), amount: w.amount },
+          ],
+        },
+        { transaction },
+      );
+      await createInstruction(
+        {
+          kind: 'payout',
+          purpose: 'withdrawal',
+          refId: String(w.id),
+          userId,
+          amount: w.amount,
+          bankCardId: String(card.id),
+        },
+        { transaction },
+      );
+    },
+  );
 }

@@ -149,8 +149,10 @@ describe('scheduler', () => {
     );
     await registerSweepers(rt.queues, rt.logger);
     await registerSweepers(rt.queues, rt.logger);
-    const keys = (await queue().getJobSchedulers()).map((s) => s.key).sort();
-    expect(keys).to.deep.equal(SWEEPERS.map((s) => s.id).sort());
-    for (const k of keys) await queue().removeJobScheduler(k);
+    const all = [];
+    for (const q of rt.queues.values())
+      for (const s of await q.getJobSchedulers()) all.push({ q, key: s.key });
+    expect(all.map((s) => s.key).sort()).to.deep.equal(SWEEPERS.map((s) => s.id).sort());
+    for (const { q, key } of all) await q.removeJobScheduler(key);
   });
 });

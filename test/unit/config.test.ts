@@ -75,6 +75,8 @@ describe('configuration', () => {
       SMS_MODE: 'sandbox',
       DATA_ENCRYPTION_KEY: 'ab'.repeat(32),
       KYC_HTTP_URL: 'https://kyc.example.test',
+      GATEWAY_HTTP_URL: 'https://gateway.example.test',
+      PARTNER_HTTP_URL: 'https://partner.example.test',
       KYC_API_KEY: 'k'.repeat(16),
     });
     expect(err.variables).to.deep.equal(['SMS_MODE']);

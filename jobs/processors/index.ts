@@ -8,6 +8,7 @@ import { ledgerAuditProcessor } from './ledger-audit.processor';
 import { loanSettleProcessor } from './loan-settle.processor';
 import { orderExpireProcessor } from './order-expire.processor';
 import { orderLockProcessor } from './order-lock.processor';
+import { outboxPruneProcessor } from './outbox-prune.processor';
 import { outboxRelayProcessor } from './outbox-relay.processor';
 import { paymentReconcileProcessor } from './payment-reconcile.processor';
 import type { ProcessorRegistry } from './types';
@@ -15,6 +16,7 @@ import type { ProcessorRegistry } from './types';
 /** Every processor by job name (src/queues/queues.ts JOBS lists the same names). */
 export const PROCESSORS: ProcessorRegistry = {
   'outbox.relay': outboxRelayProcessor,
+  'outbox.prune': outboxPruneProcessor,
   'ledger.audit': ledgerAuditProcessor,
   'kyc.verify': kycVerifyProcessor,
   'borrower.fetch': borrowerFetchProcessor,

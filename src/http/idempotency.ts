@@ -18,8 +18,8 @@ interface Row {
  * Idempotency-Key for mutating client routes: the first request with a key claims it; its
  * response (success or business error) is stored; the same key and body later get that response
  * again (header `Idempotent-Replayed: true`), and the same key with another body gets 409
- * IDEMPOTENCY_CONFLICT. A request still running under the key gets 409 as well. Unexpected
- * failures release the key so that the client may retry. Keys are per caller and route.
+ * IDEMPOTENCY_CONFLICT. A request still running under the key gets 409 as well. Validation
+ * failures (400) and unexpected failures release the key so that the client may retry. Keys are per caller and route.
  */
 export function idempotency(sequelize: Sequelize): Middleware {
   return async (ctx, next) => {
@@ -76,7 +76,9 @@ export function idempotency(sequelize: Sequelize): Middleware {
     try {
       await next();
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) {
+      // A business answer (409, 422…) is the result of the request and is kept; a malformed
+      // request (400) never ran, so the key is released for the corrected one.
+      if (err instanceof AppError && err.status < 500 && err.status !== 400) {
         await store(err.status, err.toBody());
       } else {
         await sequelize.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2', {

@@ -84,6 +84,16 @@ export class OutboxRelay {
     }
   }
 
+  /** Deletes rows handed over more than `days` ago (their jobs ran long since); returns how many. */
+  async prune(days = 7): Promise<number> {
+    const [, meta] = (await this.sequelize.query(
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM outbox WHERE dispatched_at < now() - make_interval(days => $1) ORDER BY id LIMIT 10000)`,
+      { bind: [days] },
+    )) as [unknown, { rowCount?: number }];
+    return meta?.rowCount ?? 0;
+  }
+
   /** Best-effort fast path right after a commit; the sweeper catches anything this misses. */
   kick = (ids: string[]): void => {
     this.relayPending({ ids }).catch((err: Error) =>

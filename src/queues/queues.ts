@@ -18,6 +18,7 @@ export enum QueueName {
 /** Every job name with its payload type. No secrets or raw PII in payloads: ids only. */
 export interface JobPayloads {
   'outbox.relay': Record<string, never>;
+  'outbox.prune': Record<string, never>;
   'ledger.audit': Record<string, never>;
   'kyc.verify': { verificationId: string };
   'borrower.fetch': { creditorNo: string };
@@ -52,6 +53,7 @@ const id = (name: string) =>
 /** The job registry: name → queue, payload schema, options. The worker refuses to start on a gap. */
 export const JOBS: { [K in JobName]: JobDefinition<K> } = {
   'outbox.relay': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
+  'outbox.prune': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
   'ledger.audit': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
   'kyc.verify': { queue: QueueName.Investors, payload: id('verificationId') },
   'borrower.fetch': {
@@ -90,6 +92,7 @@ export interface SweeperDefinition {
 /** Every repeatable sweeper. */
 export const SWEEPERS: SweeperDefinition[] = [
   { id: 'outbox-relay', job: 'outbox.relay', everyMs: 1_000 },
+  { id: 'outbox-prune', job: 'outbox.prune', everyMs: 3_600_000 },
   { id: 'ledger-audit', job: 'ledger.audit', everyMs: 15 * 60_000 },
   { id: 'instructions-sweep', job: 'instructions.sweep', everyMs: 15_000 },
 ];

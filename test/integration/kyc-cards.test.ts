@@ -202,6 +202,23 @@ describe('investors: KYC, bank cards, profile and account views', () => {
       expect(other.status).to.equal(409);
       expect(other.body.error.code).to.equal('IDEMPOTENCY_CONFLICT');
     });
+
+    it('when a request under an Idempotency-Key is malformed, then the key stays free for the corrected request', async () => {
+      const inv = await registerInvestor(api);
+      const headers = { 'Idempotency-Key': 'kyc-key-2' };
+      const bad = await api.post(
+        '/api/v1/me/kyc',
+        { realName: 'Rina', idCardNo: '123' },
+        { token: inv.token, headers },
+      );
+      expect(bad.status).to.equal(400);
+      const good = await api.post(
+        '/api/v1/me/kyc',
+        { realName: 'Rina Herlina', idCardNo: freshNik() },
+        { token: inv.token, headers },
+      );
+      expect(good.status).to.equal(202);
+    });
   });
 
   describe('bank cards', () => {

@@ -122,6 +122,19 @@ describe('transactional outbox and relay', () => {
     expect(job!.opts.delay).to.be.within(55_000, 60_000);
   });
 
+  it('when relayed rows are older than a week, then the prune deletes them and keeps the rest', async () => {
+    const old = await commitRow();
+    const recent = await commitRow();
+    await rt.relay.drain();
+    await testDb().query(
+      `UPDATE outbox SET dispatched_at = now() - interval '8 days' WHERE id = $1`,
+      { bind: [old] },
+    );
+    expect(await rt.relay.prune()).to.be.greaterThan(0);
+    expect(await outboxRow(old)).to.equal(undefined);
+    expect(await outboxRow(recent)).to.not.equal(undefined);
+  });
+
   it('when the payload does not match the job schema, then nothing is written', async () => {
     let rejected = false;
     await withTransaction(testDb(), (transaction) =>

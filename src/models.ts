@@ -5,6 +5,8 @@ import { Account, LedgerEntry, LedgerTransaction } from './modules/ledger/ledger
 import { Borrower, Loan, LoanOriginal } from './modules/loans/loan.model';
 import { Asset, Order } from './modules/orders/order.model';
 import { OutboxMessage } from './modules/outbox/outbox.model';
+import { PartnerNotification } from './modules/partner/notification.model';
+import { RepaymentSchedule } from './modules/schedules/schedule.model';
 import { GatewayCallback, PaymentInstruction } from './modules/payments/payment.model';
 import { Recharge, Withdrawal } from './modules/wallet/wallet.model';
 import { User } from './modules/users/user.model';
@@ -28,4 +30,6 @@ export const ALL_MODELS = [
   GatewayCallback,
   Recharge,
   Withdrawal,
+  RepaymentSchedule,
+  PartnerNotification,
 ];

@@ -10,6 +10,10 @@ import { orderExpireProcessor } from './order-expire.processor';
 import { orderLockProcessor } from './order-lock.processor';
 import { outboxPruneProcessor } from './outbox-prune.processor';
 import { outboxRelayProcessor } from './outbox-relay.processor';
+import {
+  partnerNotificationsSweepProcessor,
+  partnerNotifyProcessor,
+} from './partner-notify.processor';
 import { paymentReconcileProcessor } from './payment-reconcile.processor';
 import type { ProcessorRegistry } from './types';
 
@@ -28,4 +32,6 @@ export const PROCESSORS: ProcessorRegistry = {
   'instructions.sweep': instructionsSweepProcessor,
   'payment.reconcile': paymentReconcileProcessor,
   'gateway-sandbox.callback': gatewaySandboxCallbackProcessor,
+  'partner.notify': partnerNotifyProcessor,
+  'partner-notifications.sweep': partnerNotificationsSweepProcessor,
 };

@@ -1,6 +1,6 @@
-import { closeLoanAtDeadline } from '../../src/modules/loans/loans.service';
+import { settleLoan } from '../../src/modules/settlement/settlement.service';
 import type { Processor } from './types';
 
-/** At the deadline the loan stops selling (open → settling). */
-export const loanSettleProcessor: Processor<'loan.settle'> = async ({ loanId }) =>
-  closeLoanAtDeadline(loanId);
+/** Settlement at the deadline or when bought out: wait for locks, fail / top up / fill, disburse. */
+export const loanSettleProcessor: Processor<'loan.settle'> = async ({ loanId }, { rt }) =>
+  settleLoan({ config: rt.config }, loanId);

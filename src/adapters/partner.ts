@@ -31,6 +31,13 @@ export interface PartnerPort {
   fetchBorrower(borrowerId: string, creditorNo: string): Promise<BorrowerInfo>;
   /** Seed item 11: does this investor have an active loan at the partner? */
   hasActiveLoan(person: { name: string; idCardNo: string; mobile: string }): Promise<boolean>;
+  /** Seed item 16: a status change (idempotent at the partner by notificationId). */
+  notify(n: {
+    notificationId: string;
+    event: string;
+    creditorNo: string;
+    data: Record<string, unknown>;
+  }): Promise<void>;
 }
 
 const NAMES = [
@@ -78,6 +85,17 @@ export class SandboxPartner implements PartnerPort {
   async hasActiveLoan(person: { idCardNo: string }): Promise<boolean> {
     return person.idCardNo.endsWith('9999');
   }
+
+  /** Every notification is taken; the last ones are kept for inspection (tests, the demo). */
+  readonly delivered: { notificationId: string; event: string; creditorNo: string }[] = [];
+  async notify(n: { notificationId: string; event: string; creditorNo: string }): Promise<void> {
+    this.delivered.push({
+      notificationId: n.notificationId,
+      event: n.event,
+      creditorNo: n.creditorNo,
+    });
+    if (this.delivered.length > 1000) this.delivered.shift();
+  }
 }
 
 /** Real partner over signed HTTP (PARTNER_HTTP_URL, signed with PARTNER_SECRET). */
@@ -103,6 +121,15 @@ export class HttpPartner implements PartnerPort {
       person,
     );
     return res.hasActiveLoan === true;
+  }
+
+  async notify(n: {
+    notificationId: string;
+    event: string;
+    creditorNo: string;
+    data: Record<string, unknown>;
+  }): Promise<void> {
+    await this.client.post('/notifications', n, `notification-${n.notificationId}`);
   }
 }
 

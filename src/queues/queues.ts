@@ -30,6 +30,8 @@ export interface JobPayloads {
   'instructions.sweep': Record<string, never>;
   'payment.reconcile': { callbackId: string };
   'gateway-sandbox.callback': { instructionId: string };
+  'partner.notify': { notificationId: string };
+  'partner-notifications.sweep': Record<string, never>;
 }
 
 /** A job name of the registry. */
@@ -68,6 +70,16 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
   'instructions.sweep': { queue: QueueName.Payments, payload: empty, options: { attempts: 1 } },
   'payment.reconcile': { queue: QueueName.Payments, payload: id('callbackId') },
   'gateway-sandbox.callback': { queue: QueueName.Payments, payload: id('instructionId') },
+  'partner.notify': {
+    queue: QueueName.Loans,
+    payload: id('notificationId'),
+    options: { attempts: 15 },
+  },
+  'partner-notifications.sweep': {
+    queue: QueueName.Loans,
+    payload: empty,
+    options: { attempts: 1 },
+  },
 };
 
 /**
@@ -95,6 +107,7 @@ export const SWEEPERS: SweeperDefinition[] = [
   { id: 'outbox-prune', job: 'outbox.prune', everyMs: 3_600_000 },
   { id: 'ledger-audit', job: 'ledger.audit', everyMs: 15 * 60_000 },
   { id: 'instructions-sweep', job: 'instructions.sweep', everyMs: 15_000 },
+  { id: 'partner-notifications-sweep', job: 'partner-notifications.sweep', everyMs: 5 * 60_000 },
 ];
 
 /** Opens one producer Queue per queue name with the default job options. */

@@ -1,4 +1,4 @@
-import { Op, QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
+import { Op, UniqueConstraintError } from 'sequelize';
 import type { PartnerPort } from '../../adapters/partner';
 import type { PiiCipher } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
@@ -8,7 +8,7 @@ import { Dec, idrToJson } from '../../lib/money';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { Borrower, Loan, LoanOriginal } from './loan.model';
 import type { LoanIntake } from './loans.schemas';
-import { LoanStatus, loanMachine } from './loan.states';
+import { LoanStatus } from './loan.states';
 
 /** The SPEC's loan out. */
 export function loanView(l: Loan) {
@@ -177,38 +177,6 @@ export async function fetchBorrower(
     await loan.update({ borrowerFetchedAt: new Date() }, { transaction });
   });
   return 'fetched';
-}
-
-/**
- * The loan.settle job, first step (SPEC §3): at the deadline an open loan stops selling
- * (open → settling). What follows (waiting for outstanding locks, failing, topping up,
- * disbursing) is the settlement of the primary market's part 2. Early runs re-schedule
- * nothing: the job runs at the deadline, and a loan not yet due is left open.
- */
-export async function closeLoanAtDeadline(loanId: string): Promise<string> {
-  return withTransaction(Loan.sequelize!, async (transaction) => {
-    const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE });
-    if (!loan) throw new AppError('NOT_FOUND', `no loan ${loanId}`, [], { retryable: false });
-    if (loan.status !== LoanStatus.Open) return `already ${loan.status}`;
-    const [{ due }] = await Loan.sequelize!.query<{ due: boolean }>(
-      'SELECT now() >= $1::timestamptz AS due',
-      {
-        bind: [loan.deadline],
-        type: QueryTypes.SELECT,
-        transaction,
-      },
-    );
-    if (!due)
-      throw new AppError(
-        'CONFLICT',
-        `loan ${loanId} is not due until ${loan.deadline.toISOString()}`,
-        [],
-        { retryable: true },
-      );
-    loanMachine.assert(loan.status, LoanStatus.Settling);
-    await loan.update({ status: LoanStatus.Settling }, { transaction });
-    return LoanStatus.Settling;
-  });
 }
 
 const SORT_COLUMNS = {

@@ -309,10 +309,14 @@ export async function completePurchase(
     },
     { transaction },
   );
-  await Order.sequelize!.query(
-    `UPDATE loans SET locked_amount = locked_amount - $2, bought_amount = bought_amount + $2, updated_at = now() WHERE id = $1`,
-    { bind: [order.loanId, order.amount.toString()], transaction },
+  const [loan] = await Order.sequelize!.query<{ full: boolean }>(
+    `UPDATE loans SET locked_amount = locked_amount - $2, bought_amount = bought_amount + $2, updated_at = now()
+      WHERE id = $1 RETURNING bought_amount = amount AS full`,
+    { bind: [order.loanId, order.amount.toString()], type: QueryTypes.SELECT, transaction },
   );
+  // Bought out: settle now rather than at the deadline.
+  if (loan.full)
+    await enqueueAfterCommit('loan.settle', { loanId: String(order.loanId) }, { transaction });
   await Asset.create(
     {
       userId: order.userId,

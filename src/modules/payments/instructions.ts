@@ -20,6 +20,7 @@ export async function createInstruction(
     userId: string | null;
     amount: bigint;
     bankCardId: string | null;
+    attempt?: number;
   },
   { transaction }: TxOptions,
 ): Promise<PaymentInstruction> {

@@ -8,6 +8,7 @@ import { OrderFailCode, OrderStatus } from '../orders/order.states';
 import { completePurchase, moveOrder, releaseLock } from '../orders/orders.service';
 import { Recharge, Withdrawal } from '../wallet/wallet.model';
 import { WalletOpStatus, walletOpMachine } from '../wallet/wallet.states';
+import { disbursementResolved } from '../settlement/settlement.service';
 import { createInstruction } from './instructions';
 import type { PaymentInstruction } from './payment.model';
 
@@ -37,6 +38,8 @@ export async function applyInstructionEffect(
       return rechargeCollected(i, r, transaction);
     case 'withdrawal':
       return withdrawalPaidOut(i, r, transaction);
+    case 'disbursement':
+      return disbursementResolved(i.refId, r.status === 'success', r.failReason, transaction);
     default:
       throw new AppError('INTERNAL_ERROR', `no effect for ${i.purpose} instructions yet`, [], {
         retryable: false,

@@ -20,6 +20,10 @@ export class PaymentInstruction extends Model {
   @Column({ type: DataType.BIGINT, allowNull: true, field: 'user_id' })
   declare userId: string | null;
 
+  /** 1 for the first instruction of a purpose and ref; a retried disbursement gets 2, 3 … */
+  @Column({ type: DataType.INTEGER, allowNull: false, defaultValue: 1 })
+  declare attempt: number;
+
   @IdrColumn()
   declare amount: bigint;
 

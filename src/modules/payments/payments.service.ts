@@ -9,6 +9,7 @@ import { AppError } from '../../lib/errors';
 import { toIdr } from '../../lib/money';
 import { enqueueDirect } from '../../queues/queues';
 import { BankCard } from '../banks/bank-card.model';
+import { Loan } from '../loans/loan.model';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { InstructionStatus, instructionMachine } from './instruction.states';
 import { applyInstructionEffect, type InstructionResult } from './payment-effects';
@@ -58,6 +59,16 @@ export async function resolveInstruction(
   return applyInstructionEffect(i, r, transaction);
 }
 
+/** The card an instruction moves money from or to: the investor's, or the borrower's for a disbursement. */
+async function cardOf(cipher: PiiCipher, i: PaymentInstruction): Promise<string | undefined> {
+  if (i.purpose === 'disbursement') {
+    const loan = await Loan.findByPk(i.refId);
+    return loan ? cipher.decrypt(loan.bankCardEncrypted) : undefined;
+  }
+  const card = i.bankCardId ? await BankCard.findByPk(i.bankCardId) : null;
+  return card ? cipher.decrypt(card.cardEncrypted) : undefined;
+}
+
 /**
  * The instruction.submit job: hands an instruction to the gateway outside any transaction, then
  * marks it submitted if nothing resolved it meanwhile. Re-running it re-submits the same
@@ -68,13 +79,12 @@ export async function submitInstruction(deps: PaymentDeps, instructionId: string
   if (!i)
     throw new AppError('NOT_FOUND', `no instruction ${instructionId}`, [], { retryable: false });
   if (i.status !== InstructionStatus.Created) return `already ${i.status}`;
-  const card = i.bankCardId ? await BankCard.findByPk(i.bankCardId) : null;
   await PaymentInstruction.increment('submitAttempts', { where: { id: i.id } });
   const res = await deps.gateway.submit({
     instructionId: String(i.id),
     kind: i.kind,
     amount: i.amount,
-    cardNo: card ? deps.cipher.decrypt(card.cardEncrypted) : undefined,
+    cardNo: await cardOf(deps.cipher, i),
   });
   if (!res.accepted) {
     return withTransaction(PaymentInstruction.sequelize!, (t) =>

@@ -1,0 +1,295 @@
+import { QueryTypes, Transaction } from 'sequelize';
+import type { Config } from '../../../config';
+import { withTransaction } from '../../lib/db';
+import { AppError } from '../../lib/errors';
+import { idrToJson } from '../../lib/money';
+import { AccountType, investorAccount, platformAccount } from '../ledger/ledger.accounts';
+import { LedgerKind } from '../ledger/ledger.kinds';
+import { postTransaction } from '../ledger/ledger.service';
+import { Loan } from '../loans/loan.model';
+import { LoanStatus, loanMachine } from '../loans/loan.states';
+import { Asset, Order } from '../orders/order.model';
+import { OrderStatus } from '../orders/order.states';
+import { enqueueAfterCommit } from '../outbox/outbox.service';
+import { notifyPartner } from '../partner/notifications.service';
+import { createInstruction } from '../payments/instructions';
+import { PaymentInstruction } from '../payments/payment.model';
+import { RepaymentSchedule } from '../schedules/schedule.model';
+import { buildSchedule, jakartaDate } from '../schedules/schedule';
+
+const move = async (
+  loan: Loan,
+  to: LoanStatus,
+  fields: Partial<Loan>,
+  transaction: Transaction,
+) => {
+  loanMachine.assert(loan.status, to);
+  await loan.update({ ...fields, status: to }, { transaction });
+};
+
+/**
+ * The loan.settle job (SPEC §3, seed 定时任务), one transaction per run, the loan row locked:
+ * - open → settling at the deadline, or as soon as the loan is bought out;
+ * - settling waits while any order still holds a lock (it runs again after the last lock
+ *   expires), then: nothing bought → failed (流标, partner told); partly bought → the super
+ *   investor buys the rest (超级投资人合买); bought out → full;
+ * - full → disbursing: service fee kept, the rest paid out to the borrower's card.
+ * Safe to run any number of times: each step looks at the loan's state first.
+ */
+export async function settleLoan(
+  deps: { config: Readonly<Config> },
+  loanId: string,
+): Promise<string> {
+  return withTransaction(Loan.sequelize!, async (transaction) => {
+    const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE });
+    if (!loan) throw new AppError('NOT_FOUND', `no loan ${loanId}`, [], { retryable: false });
+    const [{ due }] = await Loan.sequelize!.query<{ due: boolean }>(
+      'SELECT now() >= $1::timestamptz AS due',
+      {
+        bind: [loan.deadline],
+        type: QueryTypes.SELECT,
+        transaction,
+      },
+    );
+    if (loan.status === LoanStatus.Open) {
+      if (!due && loan.boughtAmount < loan.amount) return 'open until the deadline';
+      await move(loan, LoanStatus.Settling, {}, transaction);
+    }
+    if (loan.status === LoanStatus.Settling) {
+      const [held] = await Loan.sequelize!.query<{ n: string; last: Date | null }>(
+        'SELECT COUNT(*)::text AS n, MAX(lock_expires_at) AS last FROM orders WHERE loan_id = $1 AND holds_lock',
+        { bind: [loan.id], type: QueryTypes.SELECT, transaction },
+      );
+      if (Number(held.n) > 0) {
+        const runAt = new Date(Math.max(Date.now(), held.last?.getTime() ?? 0) + 5_000);
+        await enqueueAfterCommit(
+          'loan.settle',
+          { loanId: String(loan.id) },
+          { transaction, runAt },
+        );
+        return `settling: waiting for ${held.n} lock(s)`;
+      }
+      if (loan.boughtAmount === 0n) {
+        await move(loan, LoanStatus.Failed, {}, transaction);
+        await notifyPartner(
+          {
+            event: 'loan_failed',
+            creditorNo: loan.creditorNo,
+            dedupeKey: `loan_failed:${loan.id}`,
+            data: { reason: 'nothing bought by the deadline' },
+          },
+          { transaction },
+        );
+        return LoanStatus.Failed;
+      }
+      if (loan.boughtAmount < loan.amount)
+        await topUpBySuperInvestor(deps.config, loan, transaction);
+      await move(loan, LoanStatus.Full, {}, transaction);
+    }
+    if (loan.status === LoanStatus.Full) {
+      await startDisbursement(loan, transaction);
+      return LoanStatus.Disbursing;
+    }
+    return `already ${loan.status}`;
+  });
+}
+
+/** The super investor buys what is left (an order and an asset like anyone's, funded from its line). */
+async function topUpBySuperInvestor(
+  config: Readonly<Config>,
+  loan: Loan,
+  transaction: Transaction,
+): Promise<void> {
+  const rest = loan.amount - loan.boughtAmount;
+  const userId = String(config.superInvestorUserId);
+  const now = new Date();
+  const order = await Order.create(
+    {
+      userId,
+      loanId: loan.id,
+      creditorNo: loan.creditorNo,
+      amount: rest,
+      payWith: 'wallet',
+      status: OrderStatus.Paid,
+      lockedAt: now,
+      paidAt: now,
+      endedAt: now,
+      holdsLock: false,
+    },
+    { transaction },
+  );
+  await postTransaction(
+    {
+      kind: LedgerKind.SuperInvestorTopUp,
+      idempotencyKey: `loan:${loan.id}:super-topup`,
+      metadata: { loanId: String(loan.id), orderId: String(order.id) },
+      entries: [
+        { account: platformAccount(AccountType.SuperInvestor), amount: -rest },
+        { account: investorAccount(userId, 'invested'), amount: rest, memo: 'principal' },
+      ],
+    },
+    { transaction },
+  );
+  await Asset.create(
+    {
+      userId,
+      loanId: loan.id,
+      orderId: order.id,
+      principal: rest,
+      maxTradableAmount: rest,
+      tradeCount: 0,
+      status: 'holding',
+    },
+    { transaction },
+  );
+  await loan.update({ boughtAmount: loan.amount }, { transaction });
+}
+
+/** full → disbursing: a payout of amount − service fee to the borrower's card. */
+async function startDisbursement(loan: Loan, transaction: Transaction): Promise<void> {
+  const attempt =
+    1 +
+    (await PaymentInstruction.count({
+      where: { purpose: 'disbursement', refId: loan.id },
+      transaction,
+    }));
+  await createInstruction(
+    {
+      kind: 'payout',
+      purpose: 'disbursement',
+      refId: String(loan.id),
+      userId: null,
+      amount: loan.amount - loan.serviceFee,
+      bankCardId: null,
+      attempt,
+    },
+    { transaction },
+  );
+  await move(loan, LoanStatus.Disbursing, {}, transaction);
+}
+
+/** Finance: disburse_failed → disbursing again, with a new payout instruction. */
+export async function retryDisbursement(loanId: string): Promise<string> {
+  return withTransaction(Loan.sequelize!, async (transaction) => {
+    const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE });
+    if (!loan) throw new AppError('NOT_FOUND', `no loan ${loanId}`);
+    if (loan.status !== LoanStatus.DisburseFailed)
+      throw new AppError(
+        'INVALID_STATE_TRANSITION',
+        `loan ${loan.creditorNo} is ${loan.status}, not disburse_failed`,
+      );
+    const attempt =
+      1 +
+      (await PaymentInstruction.count({
+        where: { purpose: 'disbursement', refId: loan.id },
+        transaction,
+      }));
+    await createInstruction(
+      {
+        kind: 'payout',
+        purpose: 'disbursement',
+        refId: String(loan.id),
+        userId: null,
+        amount: loan.amount - loan.serviceFee,
+        bankCardId: null,
+        attempt,
+      },
+      { transaction },
+    );
+    await move(loan, LoanStatus.Disbursing, {}, transaction);
+    return `disbursing (attempt ${attempt})`;
+  });
+}
+
+/**
+ * The disbursement payout's result. Success: the service fee goes to revenue, the borrower owes
+ * the whole amount, loanTime and dueTime are set, every holder's schedule is built, the loan
+ * repays, the partner is told (item 16). Failure: disburse_failed, the partner is told, finance
+ * retries.
+ */
+export async function disbursementResolved(
+  loanId: string,
+  ok: boolean,
+  failReason: string | undefined,
+  transaction: Transaction,
+): Promise<string> {
+  const loan = (await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
+  if (loan.status !== LoanStatus.Disbursing) return `loan already ${loan.status}`;
+  if (!ok) {
+    await move(loan, LoanStatus.DisburseFailed, {}, transaction);
+    await notifyPartner(
+      {
+        event: 'loan_disburse_failed',
+        creditorNo: loan.creditorNo,
+        dedupeKey: `loan_disburse_failed:${loan.id}:${Date.now()}`,
+        data: { reason: failReason ?? 'payout failed' },
+      },
+      { transaction },
+    );
+    return 'disburse_failed';
+  }
+  const fee = loan.serviceFee;
+  await postTransaction(
+    {
+      kind: LedgerKind.Disbursement,
+      idempotencyKey: `loan:${loan.id}:disbursed`,
+      metadata: { loanId: String(loan.id), creditorNo: loan.creditorNo },
+      entries: [
+        {
+          account: platformAccount(AccountType.BorrowerPayable),
+          amount: -loan.amount,
+          memo: 'principal',
+        },
+        { account: platformAccount(AccountType.Escrow), amount: loan.amount - fee },
+        { account: platformAccount(AccountType.RevenueServiceFee), amount: fee, memo: 'fee' },
+      ],
+    },
+    { transaction },
+  );
+  const loanTime = new Date();
+  const start = jakartaDate(loanTime);
+  const assets = await Asset.findAll({
+    where: { loanId: loan.id, status: 'holding' },
+    transaction,
+  });
+  let lastDue = start;
+  const rows = assets.flatMap((a) =>
+    buildSchedule({
+      principal: a.principal,
+      yearRate: loan.yearRateFin,
+      method: loan.repaymentMethod,
+      term: loan.term,
+      start,
+    }).map((r) => {
+      if (r.dueDate > lastDue) lastDue = r.dueDate;
+      return {
+        assetId: a.id,
+        loanId: loan.id,
+        userId: a.userId,
+        period: r.period,
+        dueDate: r.dueDate,
+        principal: r.principal,
+        interest: r.interest,
+        status: 'pending' as const,
+      };
+    }),
+  );
+  await RepaymentSchedule.bulkCreate(rows, { transaction });
+  const dueTime = new Date(`${lastDue}T23:59:59+07:00`);
+  await move(loan, LoanStatus.Repaying, { loanTime, dueTime }, transaction);
+  await notifyPartner(
+    {
+      event: 'loan_disbursed',
+      creditorNo: loan.creditorNo,
+      dedupeKey: `loan_disbursed:${loan.id}`,
+      data: {
+        loanTime: loanTime.toISOString(),
+        dueTime: dueTime.toISOString(),
+        amount: idrToJson(loan.amount),
+        serviceFee: idrToJson(fee),
+      },
+    },
+    { transaction },
+  );
+  return 'repaying';
+}

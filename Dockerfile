@@ -6,4 +6,4 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=development
 EXPOSE 3000
-CMD ["npx", "tsx", "src/server.ts"]
+CMD ["node", "--import", "tsx", "src/server.ts"]

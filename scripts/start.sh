@@ -7,4 +7,4 @@ bash scripts/ensure-deps.sh
 npx tsx scripts/setup.ts --seed
 exec npx concurrently --names web,worker,scheduler --prefix-colors cyan,magenta,yellow \
   --kill-others-on-fail --kill-signal SIGTERM \
-  "tsx src/server.ts" "tsx jobs/worker.ts" "tsx jobs/scheduler.ts"
+  "node --import tsx src/server.ts" "node --import tsx jobs/worker.ts" "node --import tsx jobs/scheduler.ts"

@@ -94,7 +94,7 @@ describe('process lifecycle', function () {
     ['scheduler', 'jobs/scheduler.ts', {}],
   ] as const) {
     it(`when the ${label} gets SIGTERM, then it stops cleanly with exit code 0`, async () => {
-      const child = spawn(TSX, [entry], {
+      const child = spawn(process.execPath, ['--import', 'tsx', entry], {
         cwd: ROOT,
         env: {
           ...process.env,

@@ -18,8 +18,10 @@ function spawnWorker(env: Record<string, string>): {
   child: ChildProcess;
   ready: Promise<void>;
   exited: Promise<number | null>;
+  output: () => string;
 } {
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['jobs/worker.ts'], {
+  // node --import tsx, as the Procfile runs it: signals reach the worker itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,7 +36,7 @@ function spawnWorker(env: Record<string, string>): {
     child.on('exit', () => reject(new Error(`worker exited before starting:\n${out}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, ready, exited };
+  return { child, ready, exited, output: () => out.slice(-3000) };
 }
 
 describe('concurrent purchases on one loan, two worker processes', function () {
@@ -118,7 +120,7 @@ describe('concurrent purchases on one loan, two worker processes', function () {
       expect(check.ok).to.equal(true);
     } finally {
       for (const w of workers) w.child.kill('SIGTERM');
-      for (const w of workers) expect(await w.exited).to.equal(0);
+      for (const w of workers) expect(await w.exited, w.output()).to.equal(0);
       await close();
     }
   });

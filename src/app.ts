@@ -11,6 +11,7 @@ import { verifySignature } from './http/signature';
 import { loansRoutes } from './modules/loans/loans.routes';
 import { ordersRoutes } from './modules/orders/orders.routes';
 import { paymentsRoutes } from './modules/payments/payments.routes';
+import { repaymentsRoutes } from './modules/repayments/repayments.routes';
 import { walletRoutes } from './modules/wallet/wallet.routes';
 import { errorHandler } from './http/error-handler';
 import { createMetrics } from './http/metrics';
@@ -75,6 +76,7 @@ export function buildRouters(
     ordersRoutes(guards),
     walletRoutes(guards),
     paymentsRoutes(guards),
+    repaymentsRoutes(deps, guards),
   ];
   const metricsRouter = new Router().route(
     {

@@ -6,6 +6,7 @@ import { Borrower, Loan, LoanOriginal } from './modules/loans/loan.model';
 import { Asset, Order } from './modules/orders/order.model';
 import { OutboxMessage } from './modules/outbox/outbox.model';
 import { PartnerNotification } from './modules/partner/notification.model';
+import { Repayment } from './modules/repayments/repayment.model';
 import { RepaymentSchedule } from './modules/schedules/schedule.model';
 import { GatewayCallback, PaymentInstruction } from './modules/payments/payment.model';
 import { Recharge, Withdrawal } from './modules/wallet/wallet.model';
@@ -32,4 +33,5 @@ export const ALL_MODELS = [
   Withdrawal,
   RepaymentSchedule,
   PartnerNotification,
+  Repayment,
 ];

@@ -15,6 +15,7 @@ import {
   partnerNotifyProcessor,
 } from './partner-notify.processor';
 import { paymentReconcileProcessor } from './payment-reconcile.processor';
+import { markOverdueProcessor, repaymentClearProcessor } from './repayment-clear.processor';
 import type { ProcessorRegistry } from './types';
 
 /** Every processor by job name (src/queues/queues.ts JOBS lists the same names). */
@@ -34,4 +35,6 @@ export const PROCESSORS: ProcessorRegistry = {
   'gateway-sandbox.callback': gatewaySandboxCallbackProcessor,
   'partner.notify': partnerNotifyProcessor,
   'partner-notifications.sweep': partnerNotificationsSweepProcessor,
+  'repayment.clear': repaymentClearProcessor,
+  'loans.mark-overdue': markOverdueProcessor,
 };

@@ -32,6 +32,8 @@ export interface JobPayloads {
   'gateway-sandbox.callback': { instructionId: string };
   'partner.notify': { notificationId: string };
   'partner-notifications.sweep': Record<string, never>;
+  'repayment.clear': { repaymentId: string };
+  'loans.mark-overdue': Record<string, never>;
 }
 
 /** A job name of the registry. */
@@ -80,6 +82,8 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
     payload: empty,
     options: { attempts: 1 },
   },
+  'repayment.clear': { queue: QueueName.Loans, payload: id('repaymentId') },
+  'loans.mark-overdue': { queue: QueueName.Loans, payload: empty, options: { attempts: 1 } },
 };
 
 /**
@@ -107,6 +111,7 @@ export const SWEEPERS: SweeperDefinition[] = [
   { id: 'outbox-prune', job: 'outbox.prune', everyMs: 3_600_000 },
   { id: 'ledger-audit', job: 'ledger.audit', everyMs: 15 * 60_000 },
   { id: 'instructions-sweep', job: 'instructions.sweep', everyMs: 15_000 },
+  { id: 'loans-mark-overdue', job: 'loans.mark-overdue', everyMs: 15 * 60_000 },
   { id: 'partner-notifications-sweep', job: 'partner-notifications.sweep', everyMs: 5 * 60_000 },
 ];
 

@@ -8,6 +8,7 @@ import { OrderFailCode, OrderStatus } from '../orders/order.states';
 import { completePurchase, moveOrder, releaseLock } from '../orders/orders.service';
 import { Recharge, Withdrawal } from '../wallet/wallet.model';
 import { WalletOpStatus, walletOpMachine } from '../wallet/wallet.states';
+import { repaymentArrived } from '../repayments/repayments.service';
 import { disbursementResolved } from '../settlement/settlement.service';
 import { createInstruction } from './instructions';
 import type { PaymentInstruction } from './payment.model';
@@ -40,6 +41,8 @@ export async function applyInstructionEffect(
       return withdrawalPaidOut(i, r, transaction);
     case 'disbursement':
       return disbursementResolved(i.refId, r.status === 'success', r.failReason, transaction);
+    case 'repayment':
+      return repaymentArrived(i.refId, r.status === 'success', r.failReason, transaction);
     default:
       throw new AppError('INTERNAL_ERROR', `no effect for ${i.purpose} instructions yet`, [], {
         retryable: false,

@@ -34,4 +34,7 @@ export class RepaymentSchedule extends Model {
 
   @Column({ type: DataType.DATE, allowNull: true, field: 'paid_at' })
   declare paidAt: Date | null;
+
+  @Column({ type: DataType.BIGINT, allowNull: true, field: 'repayment_id' })
+  declare repaymentId: string | null;
 }

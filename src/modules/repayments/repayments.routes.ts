@@ -1,0 +1,48 @@
+import Joi from 'joi';
+import { ApiRouter, type RouteGuards } from '../../http/api-router';
+import type { Runtime } from '../../runtime';
+import { receiveRepayment, repaymentView } from './repayments.service';
+
+const idr = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Repayment reports from the partner (seed item 14). */
+export function repaymentsRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
+  return new ApiRouter(guards).route(
+    {
+      method: 'post',
+      path: '/partner/v1/repayments',
+      summary: 'Partner reports a repayment (straight into escrow); idempotent by repaymentNo',
+      tags: ['partner'],
+      auth: 'partner',
+      request: {
+        body: Joi.object({
+          creditorNo: Joi.string()
+            .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+            .required(),
+          period: Joi.number().integer().min(1).required(),
+          repaymentNo: Joi.string()
+            .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+            .required(),
+          principal: idr.required(),
+          interest: idr.required(),
+          lateFee: idr.required(),
+          overdueServiceFee: idr.required(),
+          paidAt: Joi.date().iso().required(),
+        }),
+      },
+      responses: {
+        201: { description: 'recorded; the gateway confirms, then it is cleared' },
+        200: { description: 'the same repayment again' },
+        409: {
+          description:
+            'CONFLICT: other figures under this repaymentNo, or the loan takes no repayment',
+        },
+      },
+    },
+    async (ctx) => {
+      const { repayment, created } = await receiveRepayment(deps.cipher, ctx.state.body);
+      ctx.status = created ? 201 : 200;
+      ctx.body = repaymentView(repayment);
+    },
+  );
+}

@@ -41,6 +41,64 @@ describe('finance CLI: ledger:check', function () {
   });
 });
 
+describe('finance CLI: operations', function () {
+  this.timeout(60_000);
+
+  it('when reconcile runs on a sound database, then it says so, exits 0 and records the operator', async () => {
+    const res = run(['scripts/finance.ts', 'reconcile', '--operator', 'alice']);
+    expect(res.stdout, res.stderr).to.contain('reconciled: no mismatch');
+    expect(res.status).to.equal(0);
+    const [rows] = (await testDb().query(
+      `SELECT operator, action FROM ops_audit WHERE operator = 'alice' ORDER BY id DESC LIMIT 1`,
+    )) as [{ operator: string; action: string }[], unknown];
+    expect(rows[0]).to.deep.equal({ operator: 'alice', action: 'reconcile' });
+  });
+
+  it('when a paid order has no asset, then reconcile lists it and exits 2', async () => {
+    const [[user]] = (await testDb().query(
+      `INSERT INTO users (role) VALUES ('investor') RETURNING id`,
+    )) as [{ id: string }[], unknown];
+    const [[loan]] = (await testDb().query(
+      `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
+         published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status, bought_amount)
+       VALUES ('CLI-' || floor(random() * 1e9)::text, 'x', 'A', 10, 12, 30, 'day', 'bullet', 1000000, 0, now(), now(), 'b', 'BCA', 'BCA', 'x', '0000', 'x', 'open', 100000) RETURNING id`,
+    )) as [{ id: string }[], unknown];
+    const [[order]] = (await testDb().query(
+      `INSERT INTO orders (user_id, loan_id, creditor_no, amount, pay_with, status) VALUES ($1, $2, 'x', 100000, 'wallet', 'paid') RETURNING id`,
+      {
+        bind: [user.id, loan.id],
+      },
+    )) as [{ id: string }[], unknown];
+    try {
+      const res = run(['scripts/finance.ts', 'reconcile', '--operator', 'bob']);
+      expect(res.status).to.equal(2);
+      expect(res.stdout).to.match(new RegExp(`order.paid_without_asset\\s+order ${order.id}`));
+    } finally {
+      await testDb().query('DELETE FROM orders WHERE id = $1', { bind: [order.id] });
+      await testDb().query('DELETE FROM loans WHERE id = $1', { bind: [loan.id] });
+    }
+  });
+
+  it('when a command names what does not exist, then it says so and exits 1', () => {
+    for (const args of [
+      ['order:requeue', '999999999'],
+      ['instruction:query', '999999999'],
+      ['disbursement:retry', 'NOPE'],
+      ['jobs:retry', 'no-such-queue', '1'],
+    ]) {
+      const res = run(['scripts/finance.ts', ...args, '--operator', 'carol']);
+      expect(res.status, args.join(' ')).to.be.oneOf([1]);
+    }
+  });
+
+  it('when failed jobs are listed, then every queue is reported', () => {
+    const res = run(['scripts/finance.ts', 'jobs:failed', '--operator', 'dave']);
+    expect(res.status).to.equal(0);
+    for (const q of ['maintenance', 'investors', 'loans', 'orders', 'payments'])
+      expect(res.stdout).to.contain(`${q}:`);
+  });
+});
+
 describe('migrations', function () {
   this.timeout(60_000);
   const name = 'p2p_test_migrations';

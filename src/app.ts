@@ -12,6 +12,7 @@ import { loansRoutes } from './modules/loans/loans.routes';
 import { ordersRoutes } from './modules/orders/orders.routes';
 import { paymentsRoutes } from './modules/payments/payments.routes';
 import { repaymentsRoutes } from './modules/repayments/repayments.routes';
+import { studentLoansRoutes } from './modules/student-loans/student-loans.routes';
 import { walletRoutes } from './modules/wallet/wallet.routes';
 import { errorHandler } from './http/error-handler';
 import { createMetrics } from './http/metrics';
@@ -73,10 +74,11 @@ export function buildRouters(
     banksRoutes(deps, guards),
     adminRoutes(deps, guards),
     loansRoutes(deps, guards),
-    ordersRoutes(guards),
+    ordersRoutes(deps, guards),
     walletRoutes(guards),
     paymentsRoutes(guards),
     repaymentsRoutes(deps, guards),
+    studentLoansRoutes(guards),
   ];
   const metricsRouter = new Router().route(
     {

@@ -8,6 +8,7 @@ import { OutboxMessage } from './modules/outbox/outbox.model';
 import { PartnerNotification } from './modules/partner/notification.model';
 import { Repayment } from './modules/repayments/repayment.model';
 import { RepaymentSchedule } from './modules/schedules/schedule.model';
+import { StudentLoan } from './modules/student-loans/student-loan.model';
 import { GatewayCallback, PaymentInstruction } from './modules/payments/payment.model';
 import { Recharge, Withdrawal } from './modules/wallet/wallet.model';
 import { User } from './modules/users/user.model';
@@ -34,4 +35,5 @@ export const ALL_MODELS = [
   RepaymentSchedule,
   PartnerNotification,
   Repayment,
+  StudentLoan,
 ];

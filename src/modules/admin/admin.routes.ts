@@ -8,6 +8,7 @@ import { kycSubmissionView, reviewKyc } from '../kyc/kyc.service';
 import { KycStatus } from '../kyc/kyc.states';
 import { User } from '../users/user.model';
 import { listInvestors } from '../users/users.service';
+import { reconciliationSummary } from '../reconciliation/reconciliation.service';
 
 const idParams = Joi.object({
   id: Joi.string()
@@ -16,10 +17,27 @@ const idParams = Joi.object({
 });
 
 /** Admin back office (seed 000 后台接口): investors, KYC review queue. */
-export function adminRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
+export function adminRoutes(
+  deps: Pick<Runtime, 'cipher' | 'sequelize'>,
+  guards: RouteGuards,
+): ApiRouter {
   const adminName = async (userId: string) =>
     (await User.findByPk(userId))?.username ?? `admin:${userId}`;
   return new ApiRouter(guards)
+    .route(
+      {
+        method: 'get',
+        path: '/admin/v1/reconciliation',
+        summary:
+          'Reconciliation summary: platform account totals, instructions by state, what waits for finance',
+        tags: ['admin'],
+        auth: 'admin',
+        responses: { 200: { description: 'summary' } },
+      },
+      async (ctx) => {
+        ctx.body = await reconciliationSummary(deps.sequelize);
+      },
+    )
     .route(
       {
         method: 'get',

@@ -8,6 +8,8 @@ import { LoanStatus } from '../loans/loan.states';
 import { Order } from './order.model';
 import { OrderStatus } from './order.states';
 import { orderView, placeOrder } from './orders.service';
+import { renderAgreement } from '../agreements/agreement.service';
+import type { Runtime } from '../../runtime';
 
 const orderOut = Joi.object({
   id: Joi.string(),
@@ -29,8 +31,37 @@ const jakartaMidnight = (now: Date) =>
   new Date(Math.floor((now.getTime() + 7 * 3_600_000) / DAY_MS) * DAY_MS - 7 * 3_600_000);
 
 /** Purchase (seed item 13), order status, and the investment list of seed item 8. */
-export function ordersRoutes(guards: RouteGuards): ApiRouter {
+export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
   return new ApiRouter(guards)
+    .route(
+      {
+        method: 'get',
+        path: '/api/v1/orders/:id/agreement',
+        summary: 'Loan service agreement of a paid order (HTML, parties masked)',
+        tags: ['orders'],
+        auth: 'investor',
+        request: {
+          params: Joi.object({
+            id: Joi.string()
+              .pattern(/^\d{1,18}$/)
+              .required(),
+          }),
+        },
+        responses: {
+          200: { description: 'text/html document' },
+          404: { description: 'no such order of this investor' },
+          409: { description: 'the order is not paid' },
+        },
+      },
+      async (ctx) => {
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = await renderAgreement(
+          deps.cipher,
+          ctx.state.session.userId,
+          ctx.state.params.id,
+        );
+      },
+    )
     .route(
       {
         method: 'post',

@@ -152,13 +152,11 @@ program
             text: `no queue ${queueName} (queues: ${[...rt.queues.keys()].join(', ')})`,
             exitCode: 1,
           };
-        let jobs: Job[] = [];
-        if (opts.all) jobs = await queue.getFailed(0, 9999);
-        else if (jobId) {
-          const j = await queue.getJob(jobId);
-          if (!j) return { text: `no job ${jobId} in ${queueName}`, exitCode: 1 };
-          jobs = [j];
-        } else return { text: 'give a job id or --all', exitCode: 1 };
+        if (!opts.all && !jobId) return { text: 'give a job id or --all', exitCode: 1 };
+        const one = jobId && !opts.all ? await queue.getJob(jobId) : undefined;
+        if (jobId && !opts.all && !one)
+          return { text: `no job ${jobId} in ${queueName}`, exitCode: 1 };
+        const jobs: Job[] = one ? [one] : await queue.getFailed(0, 9999);
         let retried = 0;
         for (const j of jobs) {
           if ((await j.getState()) !== 'failed') continue;

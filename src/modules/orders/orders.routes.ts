@@ -1,8 +1,8 @@
 import Joi from 'joi';
-import { Op, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, type WhereOptions } from 'sequelize';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import { AppError } from '../../lib/errors';
-import { Dec, idrToJson } from '../../lib/money';
+import { Dec, idrToJson, toIdr } from '../../lib/money';
 import { Loan } from '../loans/loan.model';
 import { LoanStatus } from '../loans/loan.states';
 import { Order } from './order.model';
@@ -192,6 +192,16 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
             (l) => [String(l.id), l],
           ),
         );
+        const incomes = new Map(
+          (
+            await Order.sequelize!.query<{ order_id: string; income: string }>(
+              `SELECT a.order_id, COALESCE(SUM(s.interest), 0)::text AS income FROM assets a
+                 JOIN repayment_schedules s ON s.asset_id = a.id AND s.status = 'paid'
+                WHERE a.order_id = ANY($1::bigint[]) GROUP BY a.order_id`,
+              { bind: [rows.map((o) => o.id)], type: QueryTypes.SELECT },
+            )
+          ).map((r) => [String(r.order_id), toIdr(r.income)]),
+        );
         ctx.body = {
           items: rows.map((o) => {
             const l = loans.get(String(o.loanId))!;
@@ -205,8 +215,8 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
               dueTime: l.dueTime?.getTime() ?? null,
               actReturnTime: l.repaidAt?.getTime() ?? null,
               createTime: o.createdAt.getTime(),
-              // Interest received so far (repayments arrive with the primary market's part 2).
-              income: 0,
+              // Interest received so far on this order's asset.
+              income: idrToJson(incomes.get(String(o.id)) ?? 0n),
               status: ENDED_LOAN.includes(l.status) ? 2 : 1,
               productType: 1,
             };

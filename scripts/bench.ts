@@ -1,0 +1,439 @@
+/**
+ * `npm run bench` (not part of npm test): drives the real pipeline through the API with the
+ * sandbox gateway on a scratch database (p2p_bench, Redis db 14) and prints, beside each figure,
+ * the same machine's ceiling measured in the same run with raw SQL through the pg driver.
+ *   1. purchases per second, request → paid (card, sandbox gateway), one hot loan and 100 loans;
+ *      ceiling: the same hot-row UPDATE plus two INSERTs per purchase, raw, same concurrency;
+ *   2. p50/p99 latency of GET /api/v1/loans on 100,000 loans; ceiling: the same SELECTs raw;
+ *   3. clearing a repayment of a loan with 10,000 holders; ceiling: a raw bulk INSERT of the
+ *      same ledger rows plus the schedule UPDATE.
+ */
+import { randomInt } from 'node:crypto';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { Client, Pool } from 'pg';
+import { Command } from 'commander';
+import { getConfig, type Config } from '../config';
+import { PROCESSORS } from '../jobs/processors';
+import { startWorkers } from '../jobs/worker-factory';
+import { createApp } from '../src/app';
+import { signPayload } from '../src/lib/crypto';
+import { createSequelize, withTransaction } from '../src/lib/db';
+import { createLogger } from '../src/lib/logger';
+import { createMigrator } from '../src/lib/migrator';
+import { waitReady } from '../src/lib/redis';
+import { BankCard } from '../src/modules/banks/bank-card.model';
+import { KycVerification } from '../src/modules/kyc/kyc.model';
+import { KycStatus } from '../src/modules/kyc/kyc.states';
+import {
+  investorAccount,
+  platformAccount,
+  AccountType,
+} from '../src/modules/ledger/ledger.accounts';
+import { LedgerKind } from '../src/modules/ledger/ledger.kinds';
+import { postTransaction, checkLedger } from '../src/modules/ledger/ledger.service';
+import { Order } from '../src/modules/orders/order.model';
+import { clearRepayment } from '../src/modules/repayments/repayments.service';
+import { User, UserRole } from '../src/modules/users/user.model';
+import { openRuntime, type Runtime } from '../src/runtime';
+import { seedDemoData } from '../src/seed';
+
+const opts = new Command()
+  .option('--purchases <n>', 'purchases per purchase scenario', '400')
+  .option('--holders <n>', 'holders of the cleared loan', '10000')
+  .option('--loans <n>', 'loans in the list scenario', '100000')
+  .option('--requests <n>', 'list requests', '300')
+  .parse()
+  .opts<{ purchases: string; holders: string; loans: string; requests: string }>();
+const N = Number(opts.purchases);
+const HOLDERS = Number(opts.holders);
+const LOANS = Number(opts.loans);
+const REQUESTS = Number(opts.requests);
+const CONCURRENCY = 32;
+
+const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const fmt = (x: number, d = 1) => x.toFixed(d);
+
+async function pooled<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function freshDatabase(base: Readonly<Config>): Promise<string> {
+  const url = new URL(base.databaseUrl);
+  url.pathname = '/postgres';
+  const c = new Client({ connectionString: url.toString() });
+  await c.connect();
+  await c.query('DROP DATABASE IF EXISTS p2p_bench WITH (FORCE)');
+  await c.query('CREATE DATABASE p2p_bench');
+  await c.end();
+  url.pathname = '/p2p_bench';
+  return url.toString();
+}
+
+async function main() {
+  const base = getConfig();
+  const databaseUrl = await freshDatabase(base);
+  const redisUrl = base.redisUrl.replace(/\/\d*$/, '/14');
+  const port = 40_000 + randomInt(0, 20_000);
+  const config: Readonly<Config> = Object.freeze({
+    ...base,
+    databaseUrl,
+    redisUrl,
+    queuePrefix: 'bench',
+    logLevel: 'silent',
+    investorLimitAmount: 10n ** 15n,
+    gateway: {
+      ...base.gateway,
+      sandboxDelayMs: 0,
+      sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
+    },
+  });
+  const logger = createLogger({ name: 'bench', level: 'silent' });
+  const sequelize = createSequelize(databaseUrl, { poolMax: 30 });
+  await createMigrator(sequelize).up();
+  await seedDemoData(sequelize, config);
+  const rt: Runtime = openRuntime('bench', { config, logger, sequelize });
+  await Promise.all([waitReady(rt.redis), waitReady(rt.producer)]);
+  await rt.redis.flushdb();
+  const { app } = createApp(rt);
+  const server = app.listen(port, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const pool = startWorkers(rt, PROCESSORS, { concurrency: 16 });
+  const raw = new Pool({ connectionString: databaseUrl, max: 8 });
+  const results: string[][] = [];
+
+  const signed = async (path: string, body: unknown) => {
+    const text = JSON.stringify(body);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Timestamp': ts,
+        'X-Signature': signPayload(config.partner.secret, ts, text),
+      },
+      body: text,
+    });
+    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<{ creditorNo: string }>;
+  };
+  let loanSeq = 0;
+  const newLoan = (amount: number) =>
+    signed('/partner/v1/loans', {
+      creditorNo: `BENCH${Date.now()}${loanSeq++}`,
+      loanPurpose: 'bench',
+      riskLevel: 'A',
+      yearRateFin: '12',
+      yearRateLoan: '18',
+      term: 30,
+      termUnit: 'day',
+      repaymentMethod: 'bullet',
+      amountApply: amount,
+      serviceFee: 0,
+      publishedAt: new Date().toISOString(),
+      borrowerId: `B${loanSeq}`,
+      bankCode: 'BCA',
+      bankName: 'Bank Central Asia',
+      bankCardNo: '4556330000001234',
+      bankCardHolder: 'Bench Borrower',
+    });
+  const investors = async (n: number) => {
+    const out: { userId: string; token: string }[] = [];
+    for (let i = 0; i < n; i++) {
+      const u = await User.create({
+        role: UserRole.Investor,
+        mobile: `0813${String(loanSeq * 100000 + i).padStart(8, '0')}`,
+        kycStatus: KycStatus.Verified,
+      });
+      const nik = `3175066301${String(10 + (i % 80)).padStart(2, '0')}${String(1000 + (i % 8000))}`;
+      await KycVerification.create({
+        userId: u.id,
+        realName: 'Bench Investor',
+        nikEncrypted: rt.cipher.encrypt(nik),
+        nikHash: rt.cipher.lookupHash(`${nik}-${u.id}`),
+        nikLast4: nik.slice(-4),
+        status: KycStatus.Verified,
+        verifiedBy: 'provider',
+      });
+      const card = `455633${String(u.id).padStart(6, '0')}1234`;
+      await BankCard.create({
+        userId: u.id,
+        bankCode: 'BCA',
+        cardEncrypted: rt.cipher.encrypt(card),
+        cardHash: rt.cipher.lookupHash(card),
+        cardLast4: '1234',
+        status: 'active',
+      });
+      out.push({
+        userId: String(u.id),
+        token: await rt.sessions.create(String(u.id), 'investor', 3600),
+      });
+    }
+    return out;
+  };
+  const buyAll = async (creditorNos: string[], who: { token: string }[]) => {
+    const ids: string[] = [];
+    const t0 = process.hrtime.bigint();
+    await pooled(who, CONCURRENCY, async (inv) => {
+      const creditorNo = creditorNos[randomInt(0, creditorNos.length)];
+      const res = await fetch(`${url}/api/v1/orders`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${inv.token}` },
+        body: JSON.stringify({ creditorNo, amount: 100_000, payWith: 'card' }),
+      });
+      ids.push(((await res.json()) as { id: string }).id);
+    });
+    for (;;) {
+      const open = await Order.count({
+        where: { id: ids, status: ['pending', 'locked', 'paying'] },
+      });
+      if (open === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const s = seconds(t0);
+    const paid = await Order.count({ where: { id: ids, status: 'paid' } });
+    return { rate: paid / s, paid, s };
+  };
+
+  // Ceiling for a purchase: the hot-row UPDATE plus two INSERTs, raw, same concurrency.
+  await raw.query(`CREATE TABLE bench_loan (id int PRIMARY KEY, locked bigint NOT NULL, cap bigint NOT NULL);
+                   CREATE TABLE bench_order (id bigserial PRIMARY KEY, loan int, amount bigint);
+                   CREATE TABLE bench_entry (id bigserial PRIMARY KEY, order_id bigint, amount bigint)`);
+  const ceilingPurchases = async (loans: number) => {
+    await raw.query('TRUNCATE bench_loan');
+    await raw.query(
+      `INSERT INTO bench_loan SELECT g, 0, 1000000000 FROM generate_series(1, ${loans}) g`,
+    );
+    const t0 = process.hrtime.bigint();
+    await pooled(
+      Array.from({ length: N }, (_, i) => i),
+      CONCURRENCY,
+      async () => {
+        const c = await raw.connect();
+        try {
+          await c.query('BEGIN');
+          const loan = 1 + randomInt(0, loans);
+          await c.query(
+            'UPDATE bench_loan SET locked = locked + 100000 WHERE id = $1 AND locked + 100000 <= cap',
+            [loan],
+          );
+          const { rows } = await c.query(
+            'INSERT INTO bench_order (loan, amount) VALUES ($1, 100000) RETURNING id',
+            [loan],
+          );
+          await c.query('INSERT INTO bench_entry (order_id, amount) VALUES ($1, 100000)', [
+            rows[0].id,
+          ]);
+          await c.query('COMMIT');
+        } finally {
+          c.release();
+        }
+      },
+    );
+    return N / seconds(t0);
+  };
+
+  // 1. One hot loan, then 100 loans.
+  const hot = await newLoan(N * 100_000);
+  const hotResult = await buyAll([hot.creditorNo], await investors(N));
+  const hotCeiling = await ceilingPurchases(1);
+  results.push([
+    'purchases/s, one hot loan (request → paid, card)',
+    fmt(hotResult.rate),
+    fmt(hotCeiling),
+    fmt((hotResult.rate / hotCeiling) * 100, 2) + ' %',
+  ]);
+  const many: string[] = [];
+  for (let i = 0; i < 100; i++) many.push((await newLoan(N * 100_000)).creditorNo);
+  const manyResult = await buyAll(many, await investors(N));
+  const manyCeiling = await ceilingPurchases(100);
+  results.push([
+    'purchases/s, 100 loans',
+    fmt(manyResult.rate),
+    fmt(manyCeiling),
+    fmt((manyResult.rate / manyCeiling) * 100, 2) + ' %',
+  ]);
+
+  // 2. The loan list on 100,000 loans.
+  await raw.query(
+    `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
+       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status)
+     SELECT 'LIST' || g, 'bench', 'A', 8 + (g % 1000) / 100.0, 20, 7 + g % 80, 'day', 'bullet', 1000000 + (g % 500) * 100000, 0,
+       now() - (g || ' seconds')::interval, now() + interval '6 hours', 'b', 'BCA', 'BCA', 'x', '1234', 'x',
+       CASE WHEN g % 10 = 0 THEN 'repaying' ELSE 'open' END
+     FROM generate_series(1, ${LOANS}) g; ANALYZE loans`,
+  );
+  const queries = Array.from({ length: REQUESTS }, () => {
+    const lo = 8 + randomInt(0, 8);
+    const kind = randomInt(0, 3);
+    return kind === 0
+      ? `minYearRateFin=${lo}&maxYearRateFin=${lo + 1}&sort=yearRateFin&order=asc`
+      : kind === 1
+        ? `minTerm=10&maxTerm=30&minAmountApply=5000000`
+        : `page=${1 + randomInt(0, 50)}`;
+  });
+  const apiMs: number[] = [];
+  for (const q of queries) {
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(`${url}/api/v1/loans?${q}`);
+    await res.json();
+    apiMs.push(seconds(t0) * 1000);
+  }
+  const rawMs: number[] = [];
+  for (const q of queries) {
+    const p = new URLSearchParams(q);
+    const where = ["status = 'open'"];
+    if (p.get('minYearRateFin'))
+      where.push(
+        `year_rate_fin BETWEEN ${Number(p.get('minYearRateFin'))} AND ${Number(p.get('maxYearRateFin'))}`,
+      );
+    if (p.get('minTerm')) where.push('term BETWEEN 10 AND 30 AND amount >= 5000000');
+    const order = p.get('sort') ? 'year_rate_fin ASC, id ASC' : 'published_at DESC, id DESC';
+    const offset = (Number(p.get('page') ?? 1) - 1) * 20;
+    const t0 = process.hrtime.bigint();
+    await raw.query(`SELECT count(*) FROM loans WHERE ${where.join(' AND ')}`);
+    await raw.query(
+      `SELECT * FROM loans WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT 20 OFFSET ${offset}`,
+    );
+    rawMs.push(seconds(t0) * 1000);
+  }
+  results.push([
+    `GET /api/v1/loans p50 ms (${LOANS} loans)`,
+    fmt(pct(apiMs, 50), 2),
+    fmt(pct(rawMs, 50), 2),
+    fmt((pct(rawMs, 50) / pct(apiMs, 50)) * 100, 1) + ' %',
+  ]);
+  results.push([
+    `GET /api/v1/loans p99 ms`,
+    fmt(pct(apiMs, 99), 2),
+    fmt(pct(rawMs, 99), 2),
+    fmt((pct(rawMs, 99) / pct(apiMs, 99)) * 100, 1) + ' %',
+  ]);
+
+  // 3. Clearing a repayment of a loan with 10,000 holders.
+  await pool.close();
+  const {
+    rows: [loanRow],
+  } = await raw.query(
+    `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
+       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status, bought_amount, loan_time)
+     VALUES ('CLEAR1', 'bench', 'A', 12, 18, 30, 'day', 'bullet', $1, 0, now(), now(), 'b', 'BCA', 'BCA', 'x', '1234', 'x', 'repaying', $1, now()) RETURNING id`,
+    [HOLDERS * 100_000],
+  );
+  const { rows: users } = await raw.query(
+    `INSERT INTO users (role) SELECT 'investor' FROM generate_series(1, ${HOLDERS}) RETURNING id`,
+  );
+  await raw.query(
+    `WITH a AS (INSERT INTO assets (user_id, loan_id, principal, max_tradable_amount, status)
+                SELECT u, $1, 100000, 100000, 'holding' FROM unnest($2::bigint[]) u RETURNING id, user_id)
+     INSERT INTO repayment_schedules (asset_id, loan_id, user_id, period, due_date, principal, interest, status)
+     SELECT id, $1, user_id, 1, current_date + 30, 100000, 986, 'pending' FROM a`,
+    [loanRow.id, users.map((u) => u.id)],
+  );
+  const tFund = process.hrtime.bigint();
+  await withTransaction(sequelize, (transaction) =>
+    postTransaction(
+      {
+        kind: LedgerKind.Adjustment,
+        idempotencyKey: 'bench-invested',
+        entries: [
+          {
+            account: platformAccount(AccountType.BorrowerPayable),
+            amount: -BigInt(HOLDERS) * 100_000n,
+          },
+          ...users.map((u) => ({ account: investorAccount(u.id, 'invested'), amount: 100_000n })),
+        ],
+      },
+      { transaction },
+    ),
+  );
+  const fundSeconds = seconds(tFund);
+  const total = BigInt(HOLDERS) * 100_000n + BigInt(HOLDERS) * 1_200n;
+  const {
+    rows: [rep],
+  } = await raw.query(
+    `INSERT INTO repayments (repayment_no, loan_id, creditor_no, period, principal, interest, late_fee, overdue_service_fee, total, paid_at, body_hash, status)
+     VALUES ('BENCH-R1', $1, 'CLEAR1', 1, $2, $3, 0, 0, $4, now(), 'x', 'arrived') RETURNING id`,
+    [
+      loanRow.id,
+      String(BigInt(HOLDERS) * 100_000n),
+      String(BigInt(HOLDERS) * 1_200n),
+      String(total),
+    ],
+  );
+  await withTransaction(sequelize, (transaction) =>
+    postTransaction(
+      {
+        kind: LedgerKind.RepaymentReceived,
+        idempotencyKey: 'bench-received',
+        entries: [
+          { account: platformAccount(AccountType.Escrow), amount: -total },
+          { account: platformAccount(AccountType.GatewayClearing), amount: total },
+        ],
+      },
+      { transaction },
+    ),
+  );
+  const tClear = process.hrtime.bigint();
+  const outcome = await clearRepayment(String(rep.id));
+  const clearSeconds = seconds(tClear);
+  const tRaw = process.hrtime.bigint();
+  const c = await raw.connect();
+  await c.query('BEGIN');
+  await c.query(
+    `INSERT INTO bench_entry (order_id, amount) SELECT g, 100000 FROM generate_series(1, ${HOLDERS * 3 + 4}) g`,
+  );
+  await c.query(`UPDATE repayment_schedules SET updated_at = now() WHERE loan_id = $1`, [
+    loanRow.id,
+  ]);
+  await c.query(`UPDATE bench_loan SET locked = locked WHERE id = 1`);
+  await c.query('ROLLBACK');
+  c.release();
+  const rawSeconds = seconds(tRaw);
+  results.push([
+    `clearing ${HOLDERS} holders, s (${outcome})`,
+    fmt(clearSeconds, 3),
+    fmt(rawSeconds, 3),
+    fmt((rawSeconds / clearSeconds) * 100, 1) + ' %',
+  ]);
+  results.push([
+    `funding ${HOLDERS} invested accounts in one posting, s`,
+    fmt(fundSeconds, 3),
+    '—',
+    '—',
+  ]);
+  const check = await checkLedger();
+
+  console.log(
+    `\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+  console.log(
+    `purchases per scenario: ${N}; concurrency ${CONCURRENCY}; in-process workers (concurrency 16 per queue); sandbox gateway, no delay\n`,
+  );
+  const widths = [52, 12, 12, 10];
+  const line = (cols: string[]) =>
+    cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ');
+  console.log(line(['measure', 'pipeline', 'ceiling', 'ratio']));
+  for (const r of results) console.log(line(r));
+  console.log(
+    `\nledger after the run: ${check.ok ? 'clean' : 'MISMATCH'} (trial balance ${check.trialBalance})`,
+  );
+
+  await raw.end();
+  server.close();
+  await rt.close();
+  await sequelize.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

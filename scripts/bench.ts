@@ -413,7 +413,7 @@ async function main() {
   const check = await checkLedger();
 
   console.log(
-    `\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    `\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
   console.log(
     `purchases per scenario: ${N}; concurrency ${CONCURRENCY}; in-process workers (concurrency 16 per queue); sandbox gateway, no delay\n`,

@@ -43,6 +43,11 @@ export function createLogger(
         ...paths(SECRET_KEYS),
         ...paths(Object.keys(PII_MASKERS)),
         'req.headers["x-signature"]',
+        // Database errors carry their bind values (mobiles, ciphertexts): never log them.
+        'err.parameters',
+        'err.original.parameters',
+        'err.parent.parameters',
+        '*.err.parameters',
       ],
       censor: (value, path) => {
         const key = path[path.length - 1];

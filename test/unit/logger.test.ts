@@ -42,6 +42,18 @@ describe('logging and masking', () => {
     expect(out).to.contain('****1234');
   });
 
+  it('when a database error is logged, then its bind values are not', () => {
+    const { lines, logger } = capture();
+    const err = Object.assign(new Error('duplicate key'), {
+      sql: 'INSERT INTO users (mobile) VALUES ($1)',
+      parameters: ['081234565678'],
+    });
+    logger.error({ err }, 'insert failed');
+    const out = lines.join('');
+    expect(out).to.contain('duplicate key');
+    expect(out).to.not.contain('081234565678');
+  });
+
   it('when values are masked, then they keep only the agreed characters', () => {
     expect(maskMobile('081234565678')).to.equal('0812****5678');
     expect(maskIdCard('3175066301950004')).to.equal('3175********0004');

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { Op, QueryTypes, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, literal, type WhereOptions } from 'sequelize';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import { AppError } from '../../lib/errors';
 import { Dec, idrToJson, toIdr } from '../../lib/money';
@@ -172,15 +172,15 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
         const where: WhereOptions = { userId: ctx.state.session.userId, status: OrderStatus.Paid };
         if (Object.getOwnPropertySymbols(created).length)
           Object.assign(where, { createdAt: created });
-        const loanWhere =
-          q.status === undefined
-            ? {}
-            : { status: q.status === 2 ? { [Op.in]: ENDED_LOAN } : { [Op.notIn]: ENDED_LOAN } };
-        const loanIds =
-          q.status === undefined
-            ? undefined
-            : (await Loan.findAll({ attributes: ['id'], where: loanWhere })).map((l) => l.id);
-        if (loanIds) Object.assign(where, { loanId: loanIds });
+        if (q.status !== undefined) {
+          // A subquery, not a list of ids: there may be 100,000 loans.
+          const ended = q.status === 2 ? 'IN' : 'NOT IN';
+          Object.assign(where, {
+            loanId: {
+              [Op.in]: literal(`(SELECT id FROM loans WHERE status ${ended} ('repaid', 'failed'))`),
+            },
+          });
+        }
         const { rows, count } = await Order.findAndCountAll({
           where,
           order: [['id', 'DESC']],

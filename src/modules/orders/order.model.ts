@@ -83,5 +83,15 @@ export class Asset extends Model {
   @Column({ type: DataType.TEXT, allowNull: false })
   declare status: 'holding' | 'repaid' | 'transferred';
 
+  /** The day interest starts for this holder (disbursement day; the day after a transfer). */
+  @Column({ type: DataType.DATEONLY, allowNull: true, field: 'interest_start' })
+  declare interestStart: string | null;
+
+  @Column({ type: DataType.BIGINT, allowNull: true, field: 'parent_asset_id' })
+  declare parentAssetId: string | null;
+
+  @Column({ type: DataType.BIGINT, allowNull: true, field: 'note_id' })
+  declare noteId: string | null;
+
   declare createdAt: Date;
 }

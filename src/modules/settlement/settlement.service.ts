@@ -275,6 +275,10 @@ export async function disbursementResolved(
     }),
   );
   await RepaymentSchedule.bulkCreate(rows, { transaction });
+  await Asset.update(
+    { interestStart: start },
+    { where: { loanId: loan.id, status: 'holding' }, transaction },
+  );
   const dueTime = new Date(`${lastDue}T23:59:59+07:00`);
   await move(loan, LoanStatus.Repaying, { loanTime, dueTime }, transaction);
   await notifyPartner(

@@ -3,7 +3,7 @@ import type { RepaymentMethod } from '../loans/loan.model';
 
 /** Days from date `a` to date `b` (YYYY-MM-DD), negative when b is earlier. */
 export const daysBetween = (a: string, b: string) =>
-  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+  Math.trunc((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
 
 /** Why an asset (or an amount of it) cannot be put on the market: one code per rule of seed 003. */
 export enum TransferRefusal {

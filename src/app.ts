@@ -13,6 +13,7 @@ import { ordersRoutes } from './modules/orders/orders.routes';
 import { paymentsRoutes } from './modules/payments/payments.routes';
 import { repaymentsRoutes } from './modules/repayments/repayments.routes';
 import { studentLoansRoutes } from './modules/student-loans/student-loans.routes';
+import { transfersRoutes } from './modules/transfers/transfers.routes';
 import { walletRoutes } from './modules/wallet/wallet.routes';
 import { errorHandler } from './http/error-handler';
 import { createMetrics } from './http/metrics';
@@ -79,6 +80,7 @@ export function buildRouters(
     paymentsRoutes(guards),
     repaymentsRoutes(deps, guards),
     studentLoansRoutes(guards),
+    transfersRoutes(deps, guards),
   ];
   const metricsRouter = new Router().route(
     {

@@ -9,6 +9,7 @@ import { PartnerNotification } from './modules/partner/notification.model';
 import { Repayment } from './modules/repayments/repayment.model';
 import { RepaymentSchedule } from './modules/schedules/schedule.model';
 import { StudentLoan } from './modules/student-loans/student-loan.model';
+import { CreditNote } from './modules/transfers/credit-note.model';
 import { GatewayCallback, PaymentInstruction } from './modules/payments/payment.model';
 import { Recharge, Withdrawal } from './modules/wallet/wallet.model';
 import { User } from './modules/users/user.model';
@@ -36,4 +37,5 @@ export const ALL_MODELS = [
   PartnerNotification,
   Repayment,
   StudentLoan,
+  CreditNote,
 ];

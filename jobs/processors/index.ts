@@ -1,4 +1,5 @@
 import { borrowerFetchProcessor } from './borrower-fetch.processor';
+import { creditNotesExpireProcessor } from './credit-notes-expire.processor';
 import { gatewaySandboxCallbackProcessor } from './gateway-sandbox-callback.processor';
 import { instructionQueryProcessor } from './instruction-query.processor';
 import { instructionSubmitProcessor } from './instruction-submit.processor';
@@ -37,4 +38,5 @@ export const PROCESSORS: ProcessorRegistry = {
   'partner-notifications.sweep': partnerNotificationsSweepProcessor,
   'repayment.clear': repaymentClearProcessor,
   'loans.mark-overdue': markOverdueProcessor,
+  'credit-notes.expire': creditNotesExpireProcessor,
 };

@@ -13,6 +13,8 @@ export enum QueueName {
   Orders = 'orders',
   /** Gateway instructions: submit, query, callbacks (and the sandbox gateway's deliveries). */
   Payments = 'payments',
+  /** Secondary market: note expiry (and, to come, credit order confirmation). */
+  Transfers = 'transfers',
 }
 
 /** Every job name with its payload type. No secrets or raw PII in payloads: ids only. */
@@ -34,6 +36,7 @@ export interface JobPayloads {
   'partner-notifications.sweep': Record<string, never>;
   'repayment.clear': { repaymentId: string };
   'loans.mark-overdue': Record<string, never>;
+  'credit-notes.expire': Record<string, never>;
 }
 
 /** A job name of the registry. */
@@ -84,6 +87,7 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
   },
   'repayment.clear': { queue: QueueName.Loans, payload: id('repaymentId') },
   'loans.mark-overdue': { queue: QueueName.Loans, payload: empty, options: { attempts: 1 } },
+  'credit-notes.expire': { queue: QueueName.Transfers, payload: empty, options: { attempts: 1 } },
 };
 
 /**
@@ -112,6 +116,7 @@ export const SWEEPERS: SweeperDefinition[] = [
   { id: 'ledger-audit', job: 'ledger.audit', everyMs: 15 * 60_000 },
   { id: 'instructions-sweep', job: 'instructions.sweep', everyMs: 15_000 },
   { id: 'loans-mark-overdue', job: 'loans.mark-overdue', everyMs: 15 * 60_000 },
+  { id: 'credit-notes-expire', job: 'credit-notes.expire', everyMs: 5 * 60_000 },
   { id: 'partner-notifications-sweep', job: 'partner-notifications.sweep', everyMs: 5 * 60_000 },
 ];
 

@@ -117,6 +117,11 @@ describe('canBuildCredit (seed 003)', () => {
       TransferRefusal.AmountBelowMinimum,
     ],
     [
+      'nothing is left to trade (all on notes)',
+      (c) => (c.asset.maxTradableAmount = 0n),
+      TransferRefusal.AmountBelowMinimum,
+    ],
+    [
       'the remainder would be below the minimum',
       (c) => (c.amount = 950_000n),
       TransferRefusal.RemainderBelowMinimum,

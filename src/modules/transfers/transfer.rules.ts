@@ -55,6 +55,7 @@ export function amountRefusal(
   amount: bigint,
   rules: Pick<MarketRules, 'minOrderAmount' | 'incrOrderAmount'>,
 ): TransferRefusal | undefined {
+  if (amount <= 0n) return TransferRefusal.AmountBelowMinimum;
   if (amount > tradable) return TransferRefusal.AmountOverTradable;
   if (amount < rules.minOrderAmount && amount !== tradable)
     return TransferRefusal.AmountBelowMinimum;

@@ -1,0 +1,256 @@
+import { expect } from 'chai';
+import { PROCESSORS } from '../../jobs/processors';
+import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
+import { Loan } from '../../src/modules/loans/loan.model';
+import { Asset, Order } from '../../src/modules/orders/order.model';
+import { settleLoan } from '../../src/modules/settlement/settlement.service';
+import { CreditNote } from '../../src/modules/transfers/credit-note.model';
+import { expireNotes } from '../../src/modules/transfers/notes.service';
+import { QueueName } from '../../src/queues/queues';
+import { apiClient, eventually, type Api } from '../helpers/api';
+import { freePort, startApp, testDb, testRuntime } from '../helpers/context';
+import { loanBody, makeInvestor, signedPost } from '../helpers/market';
+
+describe('secondary market: assets and notes', function () {
+  this.timeout(30_000);
+  let rt: ReturnType<typeof testRuntime>;
+  let api: Api;
+  let url: string;
+  let close: () => Promise<void>;
+  let pool: WorkerPool;
+
+  before(async () => {
+    const port = await freePort();
+    const base = testRuntime.defaults();
+    rt = testRuntime('transfers', {
+      gateway: {
+        ...base.gateway,
+        sandboxDelayMs: 10,
+        sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
+      },
+    });
+    ({ url, close } = await startApp(rt, [], port));
+    api = apiClient(url);
+    pool = startWorkers(rt, PROCESSORS, { queues: [QueueName.Orders, QueueName.Payments] });
+  });
+  after(async () => {
+    await pool.close();
+    await close();
+  });
+
+  /** An investor holding 1,000,000 of a repaying 30-day loan, held 5 days, next repayment in 20. */
+  async function holder() {
+    const body = loanBody({ amountApply: 1_000_000, serviceFee: 0, yearRateFin: '12', term: 30 });
+    expect(
+      (await signedPost(url, '/partner/v1/loans', body, rt.config.partner.secret)).status,
+    ).to.equal(201);
+    const inv = await makeInvestor(rt, { wallet: 1_000_000n });
+    const res = await api.post(
+      '/api/v1/orders',
+      { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'wallet' },
+      { token: inv.token },
+    );
+    await eventually(async () => (await Order.findByPk(res.body.id))!.status === 'paid');
+    const loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
+    await settleLoan({ config: rt.config }, loan.id);
+    await eventually(async () => (await loan.reload()).status === 'repaying');
+    const asset = (await Asset.findOne({ where: { orderId: res.body.id } }))!;
+    await testDb().query(`UPDATE assets SET interest_start = current_date - 5 WHERE id = $1`, {
+      bind: [asset.id],
+    });
+    await testDb().query(
+      `UPDATE repayment_schedules SET due_date = current_date + 20 WHERE asset_id = $1`,
+      { bind: [asset.id] },
+    );
+    await testDb().query(`UPDATE loans SET due_time = now() + interval '20 days' WHERE id = $1`, {
+      bind: [loan.id],
+    });
+    return { inv, asset, loan, body };
+  }
+
+  it('when an investor lists assets, then the transferable one shows with its totals and the detail has its schedule', async () => {
+    const { inv, asset, body } = await holder();
+    const all = await api.get('/api/v1/me/assets', { token: inv.token });
+    expect(all.body.items).to.have.length(1);
+    expect(all.body.items[0]).to.include({
+      id: String(asset.id),
+      creditorNo: body.creditorNo,
+      amount: 1_000_000,
+      maxTradableAmount: 1_000_000,
+      tradeCount: 0,
+      status: 'holding',
+    });
+    const transferable = await api.get('/api/v1/me/assets?type=transferable', { token: inv.token });
+    expect(transferable.body).to.include({ total: 1, creditAmount: 1_000_000 });
+    const detail = await api.get(`/api/v1/me/assets/${asset.id}`, { token: inv.token });
+    expect(detail.body.schedule).to.have.length(1);
+    expect(detail.body.schedule[0]).to.include({
+      period: 1,
+      principal: 1_000_000,
+      interest: 9_863,
+      status: 'pending',
+    });
+    const other = await makeInvestor(rt);
+    expect(
+      (await api.get(`/api/v1/me/assets/${asset.id}`, { token: other.token })).status,
+    ).to.equal(404);
+  });
+
+  it('when a note is calculated, then the rules are checked and the interest and price come back', async () => {
+    const { inv, asset } = await holder();
+    const ok = await api.post(
+      '/api/v1/credit-notes/calc',
+      { assetId: String(asset.id), amount: 500_000, discountRate: 2 },
+      { token: inv.token },
+    );
+    expect(ok.status).to.equal(200);
+    // Half of the period's 9,863 is 4,931: what the buyer owes now plus what is still to come.
+    expect(ok.body).to.include({
+      amount: 500_000,
+      discountRate: '2.0000',
+      maxTradableAmount: 1_000_000,
+    });
+    expect(ok.body.currentInterest + ok.body.remainingInterest).to.equal(4_931);
+    expect(ok.body.price).to.equal(Math.floor((500_000 + ok.body.currentInterest) * 0.98));
+    const step = await api.post(
+      '/api/v1/credit-notes/calc',
+      { assetId: String(asset.id), amount: 150_000 },
+      { token: inv.token },
+    );
+    expect(step.status).to.equal(422);
+    expect(step.body.error.code).to.equal('AMOUNT_NOT_INCREMENT');
+    await testDb().query(`UPDATE assets SET interest_start = current_date - 1 WHERE id = $1`, {
+      bind: [asset.id],
+    });
+    const young = await api.post(
+      '/api/v1/credit-notes/calc',
+      { assetId: String(asset.id), amount: 500_000 },
+      { token: inv.token },
+    );
+    expect(young.body.error.code).to.equal('HOLD_DAYS_NOT_REACHED');
+  });
+
+  it('when notes are made, then the tradable amount shrinks, two notes never exceed the asset, and the lists show them', async () => {
+    const { inv, asset } = await holder();
+    const [a, b] = await Promise.all([
+      api.post(
+        '/api/v1/credit-notes',
+        { assetId: String(asset.id), amount: 600_000 },
+        { token: inv.token },
+      ),
+      api.post(
+        '/api/v1/credit-notes',
+        { assetId: String(asset.id), amount: 600_000 },
+        { token: inv.token },
+      ),
+    ]);
+    expect([a.status, b.status].sort()).to.deep.equal([201, 422]);
+    const refused = a.status === 422 ? a : b;
+    expect(refused.body.error.code).to.equal('AMOUNT_OVER_TRADABLE');
+    expect((await asset.reload()).maxTradableAmount).to.equal(400_000n);
+    const rest = await api.post(
+      '/api/v1/credit-notes',
+      { assetId: String(asset.id), amount: 400_000, discountRate: '1.5' },
+      { token: inv.token },
+    );
+    expect(rest.status).to.equal(201);
+    expect(rest.body).to.include({
+      amount: 400_000,
+      tradedAmount: 0,
+      discountRate: '1.5000',
+      isClosed: false,
+      isCancelled: false,
+    });
+    expect((await asset.reload()).maxTradableAmount).to.equal(0n);
+    const note = (await CreditNote.findByPk(rest.body.id))!;
+    expect(note.config).to.include({
+      trade_count_limit: 3,
+      holdDays: 3,
+      duration: 3,
+      fee_rate: '0.005',
+    });
+    const selling = await api.get('/api/v1/me/credit-notes?type=2', { token: inv.token });
+    expect(selling.body.stats).to.deep.equal({
+      type: 2,
+      totalCount: 2,
+      tradedTotalAmount: 0,
+      tradingTotalAmount: 1_000_000,
+    });
+    expect(
+      (await api.get('/api/v1/me/assets?type=transferring', { token: inv.token })).body.total,
+    ).to.equal(1);
+    expect(
+      (await api.get('/api/v1/me/assets?type=transferable', { token: inv.token })).body.total,
+    ).to.equal(0);
+    const market = await api.get('/api/v1/credit-notes?pageSize=100', { token: inv.token });
+    expect(market.body.items.map((n: { id: string }) => n.id)).to.include(rest.body.id);
+    const long = await api.get(`/api/v1/credit-notes/${rest.body.id}?isLong=true`, {
+      token: inv.token,
+    });
+    expect(long.body).to.have.keys([
+      'id',
+      'assetId',
+      'creditorNo',
+      'amount',
+      'tradedAmount',
+      'discountRate',
+      'isClosed',
+      'isCancelled',
+      'endTime',
+      'currentInterest',
+      'remainingInterest',
+    ]);
+    expect(long.body.currentInterest + long.body.remainingInterest).to.equal(
+      Math.floor((9_863 * 400_000) / 1_000_000),
+    );
+  });
+
+  it('when the seller cancels, then the unsold part returns to the asset; a second cancel is 409; another investor gets 404', async () => {
+    const { inv, asset } = await holder();
+    const note = await api.post(
+      '/api/v1/credit-notes',
+      { assetId: String(asset.id), amount: 1_000_000 },
+      { token: inv.token },
+    );
+    const other = await makeInvestor(rt);
+    expect(
+      (await api.call('DELETE', `/api/v1/credit-notes/${note.body.id}`, { token: other.token }))
+        .status,
+    ).to.equal(404);
+    const cancelled = await api.call('DELETE', `/api/v1/credit-notes/${note.body.id}`, {
+      token: inv.token,
+    });
+    expect(cancelled.body).to.include({ isClosed: true, isCancelled: true });
+    expect((await asset.reload()).maxTradableAmount).to.equal(1_000_000n);
+    const again = await api.call('DELETE', `/api/v1/credit-notes/${note.body.id}`, {
+      token: inv.token,
+    });
+    expect(again.status).to.equal(409);
+    expect(again.body.error.code).to.equal('NOTE_CLOSED');
+  });
+
+  it('when a note reaches its end time, then the sweeper closes it and the asset may be offered again', async () => {
+    const { inv, asset } = await holder();
+    const note = await api.post(
+      '/api/v1/credit-notes',
+      { assetId: String(asset.id), amount: 1_000_000 },
+      { token: inv.token },
+    );
+    await CreditNote.update(
+      { endTime: new Date(Date.now() - 1000) },
+      { where: { id: note.body.id } },
+    );
+    expect(await expireNotes()).to.be.greaterThan(0);
+    expect((await CreditNote.findByPk(note.body.id))!.isClosed).to.equal(true);
+    expect((await asset.reload()).maxTradableAmount).to.equal(1_000_000n);
+    expect(
+      (
+        await api.post(
+          '/api/v1/credit-notes',
+          { assetId: String(asset.id), amount: 1_000_000 },
+          { token: inv.token },
+        )
+      ).status,
+    ).to.equal(201);
+  });
+});

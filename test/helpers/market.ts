@@ -13,8 +13,12 @@ import { LedgerKind } from '../../src/modules/ledger/ledger.kinds';
 import { postTransaction } from '../../src/modules/ledger/ledger.service';
 import { User, UserRole } from '../../src/modules/users/user.model';
 import type { Runtime } from '../../src/runtime';
-import { randomCard, randomMobile, randomNik } from './api';
-import { testDb } from './context';
+import type { Config } from '../../config';
+import { PROCESSORS } from '../../jobs/processors';
+import { startWorkers } from '../../jobs/worker-factory';
+import type { QueueName } from '../../src/queues/queues';
+import { apiClient, randomCard, randomMobile, randomNik } from './api';
+import { freePort, startApp, testDb, testRuntime } from './context';
 
 /** POSTs a body signed as the partner or the gateway would (override parts to forge). */
 export async function signedPost(
@@ -122,4 +126,36 @@ export async function makeInvestor(
   }
   const token = await rt.sessions.create(userId, 'investor', 3600);
   return { userId, token };
+}
+
+/**
+ * A market under test: a runtime whose sandbox gateway calls back this app, the app on a free
+ * port, and in-process workers for the given queues. `stop` closes workers and app.
+ */
+export async function startMarket(
+  name: string,
+  opts: { queues: QueueName[]; gateway?: Partial<Config['gateway']>; overrides?: Partial<Config> },
+) {
+  const port = await freePort();
+  const base = testRuntime.defaults();
+  const rt = testRuntime(name, {
+    gateway: {
+      ...base.gateway,
+      sandboxDelayMs: 20,
+      sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
+      ...opts.gateway,
+    },
+    ...opts.overrides,
+  });
+  const app = await startApp(rt, [], port);
+  const pool = startWorkers(rt, PROCESSORS, { queues: opts.queues });
+  return {
+    rt,
+    url: app.url,
+    api: apiClient(app.url),
+    stop: async () => {
+      await pool.close();
+      await app.close();
+    },
+  };
 }

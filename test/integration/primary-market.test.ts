@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { PROCESSORS } from '../../jobs/processors';
-import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
 import { Borrower, Loan, LoanOriginal } from '../../src/modules/loans/loan.model';
 import { accountCode, investorAccount } from '../../src/modules/ledger/ledger.accounts';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
@@ -15,43 +13,27 @@ import {
 } from '../../src/modules/payments/payments.service';
 import { Recharge, Withdrawal } from '../../src/modules/wallet/wallet.model';
 import { QueueName } from '../../src/queues/queues';
-import { apiClient, eventually, type Api } from '../helpers/api';
-import { freePort, startApp, testDb, testRuntime } from '../helpers/context';
-import { loanBody, makeInvestor, signedPost } from '../helpers/market';
+import { eventually, type Api } from '../helpers/api';
+import { testDb, testRuntime } from '../helpers/context';
+import { loanBody, makeInvestor, signedPost, startMarket } from '../helpers/market';
 
 describe('primary market, part 1', function () {
   this.timeout(30_000);
   let rt: ReturnType<typeof testRuntime>;
   let api: Api;
   let url: string;
-  let close: () => Promise<void>;
-  let pool: WorkerPool;
+  let stop: () => Promise<void>;
   const partnerSecret = () => rt.config.partner.secret;
   const gatewaySecret = () => rt.config.gateway.secret;
 
   before(async () => {
-    const port = await freePort();
-    const base = testRuntime.defaults();
-    rt = testRuntime('market', {
-      gateway: {
-        ...base.gateway,
-        sandboxDelayMs: 20,
-        sandboxUnknownMs: 300,
-        sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
-      },
-      investorLimitAmount: 50_000_000n,
-      lockTtlSeconds: 60,
-    });
-    ({ url, close } = await startApp(rt, [], port));
-    api = apiClient(url);
-    pool = startWorkers(rt, PROCESSORS, {
+    ({ rt, url, api, stop } = await startMarket('market', {
       queues: [QueueName.Loans, QueueName.Orders, QueueName.Payments],
-    });
+      gateway: { sandboxUnknownMs: 300 },
+      overrides: { investorLimitAmount: 50_000_000n, lockTtlSeconds: 60 },
+    }));
   });
-  after(async () => {
-    await pool.close();
-    await close();
-  });
+  after(async () => stop());
 
   async function newLoan(over: Record<string, unknown> = {}) {
     const body = loanBody(over);

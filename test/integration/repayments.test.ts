@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { PROCESSORS } from '../../jobs/processors';
-import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
 import {
   AccountType,
   accountCode,
@@ -18,38 +16,23 @@ import { RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
 import { settleLoan } from '../../src/modules/settlement/settlement.service';
 import { Withdrawal } from '../../src/modules/wallet/wallet.model';
 import { QueueName } from '../../src/queues/queues';
-import { apiClient, eventually, type Api } from '../helpers/api';
-import { freePort, startApp, testDb, testRuntime } from '../helpers/context';
-import { loanBody, makeInvestor, signedPost } from '../helpers/market';
+import { eventually, type Api } from '../helpers/api';
+import { testDb, testRuntime } from '../helpers/context';
+import { loanBody, makeInvestor, signedPost, startMarket } from '../helpers/market';
 
 describe('repayments and clearing', function () {
   this.timeout(60_000);
   let rt: ReturnType<typeof testRuntime>;
   let api: Api;
   let url: string;
-  let close: () => Promise<void>;
-  let pool: WorkerPool;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    const port = await freePort();
-    const base = testRuntime.defaults();
-    rt = testRuntime('repay', {
-      gateway: {
-        ...base.gateway,
-        sandboxDelayMs: 20,
-        sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
-      },
-    });
-    ({ url, close } = await startApp(rt, [], port));
-    api = apiClient(url);
-    pool = startWorkers(rt, PROCESSORS, {
+    ({ rt, url, api, stop } = await startMarket('repay', {
       queues: [QueueName.Orders, QueueName.Payments, QueueName.Loans],
-    });
+    }));
   });
-  after(async () => {
-    await pool.close();
-    await close();
-  });
+  after(async () => stop());
 
   const bal = async (ref: AccountRef) => (await getBalances([ref])).get(accountCode(ref))!;
   const partner = (path: string, body: unknown) =>

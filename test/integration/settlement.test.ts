@@ -1,7 +1,5 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { PROCESSORS } from '../../jobs/processors';
-import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
 import type { SandboxPartner } from '../../src/adapters/partner';
 import {
   AccountType,
@@ -19,37 +17,23 @@ import { PaymentInstruction } from '../../src/modules/payments/payment.model';
 import { RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
 import { retryDisbursement, settleLoan } from '../../src/modules/settlement/settlement.service';
 import { QueueName } from '../../src/queues/queues';
-import { apiClient, eventually, randomCard, type Api } from '../helpers/api';
-import { freePort, startApp, testDb, testRuntime } from '../helpers/context';
-import { loanBody, makeInvestor, signedPost } from '../helpers/market';
+import { eventually, randomCard, type Api } from '../helpers/api';
+import { testDb, testRuntime } from '../helpers/context';
+import { loanBody, makeInvestor, signedPost, startMarket } from '../helpers/market';
 
 describe('settlement and disbursement', function () {
   this.timeout(30_000);
   let rt: ReturnType<typeof testRuntime>;
   let api: Api;
   let url: string;
-  let close: () => Promise<void>;
-  let pool: WorkerPool;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    const port = await freePort();
-    const base = testRuntime.defaults();
-    rt = testRuntime('settle', {
-      gateway: {
-        ...base.gateway,
-        sandboxDelayMs: 20,
-        sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
-      },
-    });
-    ({ url, close } = await startApp(rt, [], port));
-    api = apiClient(url);
-    // Settlement itself (the loans queue) is driven by the tests, step by step.
-    pool = startWorkers(rt, PROCESSORS, { queues: [QueueName.Orders, QueueName.Payments] });
+    ({ rt, url, api, stop } = await startMarket('settle', {
+      queues: [QueueName.Orders, QueueName.Payments],
+    }));
   });
-  after(async () => {
-    await pool.close();
-    await close();
-  });
+  after(async () => stop());
 
   const deps = () => ({ config: rt.config });
   const loanOf = async (creditorNo: string) => (await Loan.findOne({ where: { creditorNo } }))!;

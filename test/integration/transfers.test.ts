@@ -1,42 +1,28 @@
 import { expect } from 'chai';
-import { PROCESSORS } from '../../jobs/processors';
-import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
 import { Loan } from '../../src/modules/loans/loan.model';
 import { Asset, Order } from '../../src/modules/orders/order.model';
 import { settleLoan } from '../../src/modules/settlement/settlement.service';
 import { CreditNote } from '../../src/modules/transfers/credit-note.model';
 import { expireNotes } from '../../src/modules/transfers/notes.service';
 import { QueueName } from '../../src/queues/queues';
-import { apiClient, eventually, type Api } from '../helpers/api';
-import { freePort, startApp, testDb, testRuntime } from '../helpers/context';
-import { loanBody, makeInvestor, signedPost } from '../helpers/market';
+import { eventually, type Api } from '../helpers/api';
+import { testDb, testRuntime } from '../helpers/context';
+import { loanBody, makeInvestor, signedPost, startMarket } from '../helpers/market';
 
 describe('secondary market: assets and notes', function () {
   this.timeout(30_000);
   let rt: ReturnType<typeof testRuntime>;
   let api: Api;
   let url: string;
-  let close: () => Promise<void>;
-  let pool: WorkerPool;
+  let stop: () => Promise<void>;
 
   before(async () => {
-    const port = await freePort();
-    const base = testRuntime.defaults();
-    rt = testRuntime('transfers', {
-      gateway: {
-        ...base.gateway,
-        sandboxDelayMs: 10,
-        sandboxCallbackUrl: `http://127.0.0.1:${port}/callbacks/v1/payments`,
-      },
-    });
-    ({ url, close } = await startApp(rt, [], port));
-    api = apiClient(url);
-    pool = startWorkers(rt, PROCESSORS, { queues: [QueueName.Orders, QueueName.Payments] });
+    ({ rt, url, api, stop } = await startMarket('transfers', {
+      queues: [QueueName.Orders, QueueName.Payments],
+      gateway: { sandboxDelayMs: 10 },
+    }));
   });
-  after(async () => {
-    await pool.close();
-    await close();
-  });
+  after(async () => stop());
 
   /** An investor holding 1,000,000 of a repaying 30-day loan, held 5 days, next repayment in 20. */
   async function holder() {

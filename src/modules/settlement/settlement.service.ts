@@ -145,8 +145,11 @@ async function topUpBySuperInvestor(
   await loan.update({ boughtAmount: loan.amount }, { transaction });
 }
 
-/** full → disbursing: a payout of amount − service fee to the borrower's card. */
-async function startDisbursement(loan: Loan, transaction: Transaction): Promise<void> {
+/**
+ * full (or disburse_failed) → disbursing: a payout of amount − service fee to the borrower's card,
+ * a new instruction per attempt. Returns the attempt number.
+ */
+async function startDisbursement(loan: Loan, transaction: Transaction): Promise<number> {
   const attempt =
     1 +
     (await PaymentInstruction.count({
@@ -166,6 +169,7 @@ async function startDisbursement(loan: Loan, transaction: Transaction): Promise<
     { transaction },
   );
   await move(loan, LoanStatus.Disbursing, {}, transaction);
+  return attempt;
 }
 
 /** Finance: disburse_failed → disbursing again, with a new payout instruction. */
@@ -178,25 +182,7 @@ export async function retryDisbursement(loanId: string): Promise<string> {
         'INVALID_STATE_TRANSITION',
         `loan ${loan.creditorNo} is ${loan.status}, not disburse_failed`,
       );
-    const attempt =
-      1 +
-      (await PaymentInstruction.count({
-        where: { purpose: 'disbursement', refId: loan.id },
-        transaction,
-      }));
-    await createInstruction(
-      {
-        kind: 'payout',
-        purpose: 'disbursement',
-        refId: String(loan.id),
-        userId: null,
-        amount: loan.amount - loan.serviceFee,
-        bankCardId: null,
-        attempt,
-      },
-      { transaction },
-    );
-    await move(loan, LoanStatus.Disbursing, {}, transaction);
+    const attempt = await startDisbursement(loan, transaction);
     return `disbursing (attempt ${attempt})`;
   });
 }

@@ -18,6 +18,7 @@ import { reconcile } from '../src/modules/reconciliation/reconciliation.service'
 import { Repayment } from '../src/modules/repayments/repayment.model';
 import { clearRepayment } from '../src/modules/repayments/repayments.service';
 import { retryDisbursement } from '../src/modules/settlement/settlement.service';
+import { CreditOrder } from '../src/modules/transfers/credit-order.model';
 import { openRuntime, type Runtime } from '../src/runtime';
 
 const program = new Command()
@@ -255,6 +256,74 @@ program
       return {
         text: `repayment ${repaymentNo}: ${await clearRepayment(r.id, { fromHeld: true })}`,
       };
+    }),
+  );
+
+program
+  .command('credit-orders:abnormal')
+  .description('secondary-market orders whose buyer payment has no answer (abnormal)')
+  .action(
+    action('credit-orders:abnormal', async () => {
+      const rows = await CreditOrder.findAll({
+        where: { status: 'abnormal' },
+        order: [['id', 'ASC']],
+        limit: 500,
+      });
+      const text = rows.length
+        ? rows
+            .map(
+              (o) =>
+                `credit order ${o.id}  note ${o.noteId}  principal ${o.principal}  pay ${o.payAmount}  buyer ${o.buyerId}  since ${o.createdAt.toISOString()}`,
+            )
+            .join('\n')
+        : 'no abnormal credit order';
+      return {
+        text,
+        data: rows.map((o) => ({
+          id: String(o.id),
+          noteId: String(o.noteId),
+          payAmount: String(o.payAmount),
+        })),
+      };
+    }),
+  );
+
+program
+  .command('credit-order:retry <id>')
+  .description('ask the gateway now about an abnormal order’s payment and carry the order on')
+  .action(
+    action('credit-order:retry', async (rt, id: string) => {
+      const o = await CreditOrder.findByPk(id);
+      if (!o) return { text: `no credit order ${id}`, exitCode: 1 };
+      const i = await PaymentInstruction.findOne({ where: { purpose: 'transfer', refId: o.id } });
+      if (!i)
+        return {
+          text: `credit order ${id} (${o.status}) has no payment yet: requeue it instead`,
+          exitCode: 1,
+        };
+      const answer = await queryInstruction(
+        { gateway: rt.ports.gateway, cipher: rt.cipher },
+        String(i.id),
+      );
+      return {
+        text: `credit order ${id}: payment ${answer}; order now ${(await o.reload()).status}`,
+      };
+    }),
+  );
+
+program
+  .command('credit-order:requeue <id>')
+  .description('start the confirm job of a credit order again (it resumes at the right step)')
+  .action(
+    action('credit-order:requeue', async (rt, id: string) => {
+      const o = await CreditOrder.findByPk(id);
+      if (!o) return { text: `no credit order ${id}`, exitCode: 1 };
+      if (o.status === 'success' || o.status === 'failed')
+        return { text: `credit order ${id} is ${o.status}: nothing to requeue`, exitCode: 1 };
+      await withTransaction(rt.sequelize, (transaction) =>
+        enqueueAfterCommit('credit-order.confirm', { orderId: String(o.id) }, { transaction }),
+      );
+      return { text: `credit order ${id} (${o.status}): credit-order.confirm queued` };
     }),
   );
 

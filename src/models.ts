@@ -10,6 +10,7 @@ import { Repayment } from './modules/repayments/repayment.model';
 import { RepaymentSchedule } from './modules/schedules/schedule.model';
 import { StudentLoan } from './modules/student-loans/student-loan.model';
 import { CreditNote } from './modules/transfers/credit-note.model';
+import { CreditOrder } from './modules/transfers/credit-order.model';
 import { GatewayCallback, PaymentInstruction } from './modules/payments/payment.model';
 import { Recharge, Withdrawal } from './modules/wallet/wallet.model';
 import { User } from './modules/users/user.model';
@@ -38,4 +39,5 @@ export const ALL_MODELS = [
   Repayment,
   StudentLoan,
   CreditNote,
+  CreditOrder,
 ];

@@ -1,5 +1,6 @@
 import { borrowerFetchProcessor } from './borrower-fetch.processor';
 import { creditNotesExpireProcessor } from './credit-notes-expire.processor';
+import { creditOrderConfirmProcessor, creditOrdersSweepProcessor } from './credit-order.processor';
 import { gatewaySandboxCallbackProcessor } from './gateway-sandbox-callback.processor';
 import { instructionQueryProcessor } from './instruction-query.processor';
 import { instructionSubmitProcessor } from './instruction-submit.processor';
@@ -39,4 +40,6 @@ export const PROCESSORS: ProcessorRegistry = {
   'repayment.clear': repaymentClearProcessor,
   'loans.mark-overdue': markOverdueProcessor,
   'credit-notes.expire': creditNotesExpireProcessor,
+  'credit-order.confirm': creditOrderConfirmProcessor,
+  'credit-orders.sweep': creditOrdersSweepProcessor,
 };

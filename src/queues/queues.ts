@@ -37,6 +37,8 @@ export interface JobPayloads {
   'repayment.clear': { repaymentId: string };
   'loans.mark-overdue': Record<string, never>;
   'credit-notes.expire': Record<string, never>;
+  'credit-order.confirm': { orderId: string };
+  'credit-orders.sweep': Record<string, never>;
 }
 
 /** A job name of the registry. */
@@ -88,6 +90,8 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
   'repayment.clear': { queue: QueueName.Loans, payload: id('repaymentId') },
   'loans.mark-overdue': { queue: QueueName.Loans, payload: empty, options: { attempts: 1 } },
   'credit-notes.expire': { queue: QueueName.Transfers, payload: empty, options: { attempts: 1 } },
+  'credit-order.confirm': { queue: QueueName.Transfers, payload: id('orderId') },
+  'credit-orders.sweep': { queue: QueueName.Transfers, payload: empty, options: { attempts: 1 } },
 };
 
 /**
@@ -117,6 +121,7 @@ export const SWEEPERS: SweeperDefinition[] = [
   { id: 'instructions-sweep', job: 'instructions.sweep', everyMs: 15_000 },
   { id: 'loans-mark-overdue', job: 'loans.mark-overdue', everyMs: 15 * 60_000 },
   { id: 'credit-notes-expire', job: 'credit-notes.expire', everyMs: 5 * 60_000 },
+  { id: 'credit-orders-sweep', job: 'credit-orders.sweep', everyMs: 60_000 },
   { id: 'partner-notifications-sweep', job: 'partner-notifications.sweep', everyMs: 5 * 60_000 },
 ];
 

@@ -85,10 +85,18 @@ describe('finance CLI: operations', function () {
       ['instruction:query', '999999999'],
       ['disbursement:retry', 'NOPE'],
       ['jobs:retry', 'no-such-queue', '1'],
+      ['credit-order:retry', '999999999'],
+      ['credit-order:requeue', '999999999'],
     ]) {
       const res = run(['scripts/finance.ts', ...args, '--operator', 'carol']);
       expect(res.status, args.join(' ')).to.be.oneOf([1]);
     }
+  });
+
+  it('when abnormal credit orders are listed on a quiet database, then none is found', () => {
+    const res = run(['scripts/finance.ts', 'credit-orders:abnormal', '--operator', 'erin']);
+    expect(res.status).to.equal(0);
+    expect(res.stdout).to.contain('no abnormal credit order');
   });
 
   it('when failed jobs are listed, then every queue is reported', () => {

@@ -1,9 +1,24 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
+import { Op } from 'sequelize';
 import { Loan } from '../../src/modules/loans/loan.model';
 import { Asset, Order } from '../../src/modules/orders/order.model';
 import { settleLoan } from '../../src/modules/settlement/settlement.service';
 import { CreditNote } from '../../src/modules/transfers/credit-note.model';
 import { expireNotes } from '../../src/modules/transfers/notes.service';
+import { CreditOrder } from '../../src/modules/transfers/credit-order.model';
+import {
+  confirmCreditOrder,
+  creditOrderView,
+} from '../../src/modules/transfers/credit-orders.service';
+import { RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
+import {
+  AccountType,
+  accountCode,
+  investorAccount,
+  platformAccount,
+} from '../../src/modules/ledger/ledger.accounts';
+import { getBalances } from '../../src/modules/ledger/ledger.service';
 import { QueueName } from '../../src/queues/queues';
 import { eventually, type Api } from '../helpers/api';
 import { testDb, testRuntime } from '../helpers/context';
@@ -18,7 +33,7 @@ describe('secondary market: assets and notes', function () {
 
   before(async () => {
     ({ rt, url, api, stop } = await startMarket('transfers', {
-      queues: [QueueName.Orders, QueueName.Payments],
+      queues: [QueueName.Orders, QueueName.Payments, QueueName.Transfers, QueueName.Loans],
       gateway: { sandboxDelayMs: 10 },
     }));
   });
@@ -238,5 +253,210 @@ describe('secondary market: assets and notes', function () {
         )
       ).status,
     ).to.equal(201);
+  });
+
+  describe('credit orders', () => {
+    const bal = async (userId: string, kind: 'available' | 'locked' | 'invested') =>
+      (await getBalances([investorAccount(userId, kind)])).get(
+        accountCode(investorAccount(userId, kind)),
+      )!;
+    const settled = async (id: string) => {
+      await eventually(async () =>
+        ['success', 'failed'].includes((await CreditOrder.findByPk(id))!.status),
+      );
+      return (await CreditOrder.findByPk(id))!;
+    };
+    async function noteOf(amount: number, discountRate = '2') {
+      const h = await holder();
+      const res = await api.post(
+        '/api/v1/credit-notes',
+        { assetId: String(h.asset.id), amount, discountRate },
+        { token: h.inv.token },
+      );
+      expect(res.status).to.equal(201);
+      return { ...h, noteId: res.body.id as string };
+    }
+
+    it('when a buyer takes part of a note, then the asset, the note, the ledger and the schedule are split exactly', async () => {
+      const { inv: seller, asset, noteId, body, loan } = await noteOf(600_000);
+      const buyer = await makeInvestor(rt, { wallet: 1_000_000n });
+      const calc = await api.post(
+        '/api/v1/credit-orders/calc',
+        { noteId, principal: 300_000 },
+        { token: buyer.token },
+      );
+      expect(calc.status).to.equal(200);
+      expect(calc.body.fee).to.equal(1_500);
+      expect(calc.body.payAmount).to.equal(Math.floor((300_000 + calc.body.interest) * 0.98));
+      const sellerBefore = await bal(seller.userId, 'available');
+      const feeBefore = (await getBalances([platformAccount(AccountType.RevenueTransferFee)])).get(
+        'revenue:transfer_fee',
+      )!;
+      const res = await api.post(
+        '/api/v1/credit-orders',
+        { noteId, principal: 300_000 },
+        { token: buyer.token },
+      );
+      expect(res.status).to.equal(202);
+      const o = await settled(res.body.id);
+      expect(creditOrderView(o)).to.include({
+        status: 'success',
+        buyerPaymentStatus: 1,
+        sellerRefundStatus: 1,
+        principal: 300_000,
+      });
+      const pay = o.payAmount;
+      expect(await bal(buyer.userId, 'available')).to.equal(1_000_000n - pay);
+      expect(await bal(buyer.userId, 'locked')).to.equal(0n);
+      expect(await bal(buyer.userId, 'invested')).to.equal(300_000n);
+      expect((await bal(seller.userId, 'available')) - sellerBefore).to.equal(pay - 1_500n);
+      expect(await bal(seller.userId, 'invested')).to.equal(700_000n);
+      expect(
+        (await getBalances([platformAccount(AccountType.RevenueTransferFee)])).get(
+          'revenue:transfer_fee',
+        )! - feeBefore,
+      ).to.equal(1_500n);
+      expect((await asset.reload()).principal).to.equal(700_000n);
+      const bought = (await Asset.findByPk(o.buyerAssetId!))!;
+      expect([bought.principal, bought.tradeCount, bought.parentAssetId]).to.deep.equal([
+        300_000n,
+        1,
+        asset.id,
+      ]);
+      expect((await CreditNote.findByPk(noteId))!.tradedAmount).to.equal(300_000n);
+      const rows = await RepaymentSchedule.findAll({
+        where: { loanId: loan.id },
+        order: [['userId', 'ASC']],
+      });
+      const sellerRow = rows.find((r) => String(r.userId) === seller.userId)!;
+      const buyerRow = rows.find((r) => String(r.userId) === buyer.userId)!;
+      expect([buyerRow.principal, buyerRow.interest]).to.deep.equal([300_000n, 2_958n]);
+      expect([sellerRow.principal, sellerRow.interest]).to.deep.equal([700_000n, 6_905n]);
+
+      // The next repayment pays both by their split schedules: together what the single holder would have had.
+      await testDb().query(
+        `UPDATE repayment_schedules SET due_date = current_date + 1 WHERE loan_id = $1`,
+        { bind: [loan.id] },
+      );
+      const report = {
+        creditorNo: body.creditorNo,
+        period: 1,
+        repaymentNo: `TR-${body.creditorNo}`,
+        principal: 1_000_000,
+        interest: 14_794,
+        lateFee: 0,
+        overdueServiceFee: 0,
+        paidAt: new Date().toISOString(),
+      };
+      const sellerMid = await bal(seller.userId, 'available');
+      const buyerMid = await bal(buyer.userId, 'available');
+      expect(
+        (await signedPost(url, '/partner/v1/repayments', report, rt.config.partner.secret)).status,
+      ).to.equal(201);
+      await eventually(async () => (await loan.reload()).status === 'repaid');
+      expect((await bal(buyer.userId, 'available')) - buyerMid).to.equal(302_958n);
+      expect((await bal(seller.userId, 'available')) - sellerMid).to.equal(706_905n);
+      expect(302_958n + 706_905n).to.equal(1_000_000n + 9_863n);
+    });
+
+    it('when a buyer takes the whole asset, then the schedule moves to the buyer and the seller’s asset is invalidated', async () => {
+      const { inv: seller, asset, noteId, loan } = await noteOf(1_000_000, '0');
+      const buyer = await makeInvestor(rt, { wallet: 1_100_000n });
+      const res = await api.post(
+        '/api/v1/credit-orders',
+        { noteId, principal: 1_000_000 },
+        { token: buyer.token },
+      );
+      const o = await settled(res.body.id);
+      expect(o.status).to.equal('success');
+      expect((await asset.reload()).status).to.equal('transferred');
+      const rows = await RepaymentSchedule.findAll({ where: { loanId: loan.id } });
+      expect(rows.map((r) => String(r.userId))).to.deep.equal([buyer.userId]);
+      expect((await CreditNote.findByPk(noteId))!.isClosed).to.equal(true);
+      expect(await bal(seller.userId, 'invested')).to.equal(0n);
+    });
+
+    it('when an order breaks a rule, then it is refused with that rule’s code', async () => {
+      const { inv: seller, noteId } = await noteOf(500_000);
+      const buyer = await makeInvestor(rt, { wallet: 1_000_000n });
+      const poor = await makeInvestor(rt, { wallet: 10_000n });
+      const cases: [string, number, string][] = [
+        [seller.token, 100_000, 'OWN_NOTE'],
+        [buyer.token, 150_000, 'AMOUNT_NOT_INCREMENT'],
+        [buyer.token, 450_000, 'REMAINDER_BELOW_MINIMUM'],
+        [buyer.token, 600_000, 'AMOUNT_OVER_TRADABLE'],
+        [poor.token, 100_000, 'INSUFFICIENT_BALANCE'],
+      ];
+      for (const [token, principal, code] of cases) {
+        const r = await api.post('/api/v1/credit-orders', { noteId, principal }, { token });
+        expect(r.status, code).to.equal(422);
+        expect(r.body.error.code).to.equal(code);
+      }
+      await api.call('DELETE', `/api/v1/credit-notes/${noteId}`, { token: seller.token });
+      const ended = await api.post(
+        '/api/v1/credit-orders/calc',
+        { noteId, principal: 100_000 },
+        { token: buyer.token },
+      );
+      expect(ended.body.error.code).to.equal('NOTE_ENDED');
+    });
+
+    it('when 100 buyers race for one note, then tradedAmount never exceeds it and the asset adds up', async () => {
+      const { asset, noteId } = await noteOf(1_000_000, '0');
+      const buyers = [];
+      for (let i = 0; i < 100; i++) buyers.push(await makeInvestor(rt, { wallet: 200_000n }));
+      const placed = await Promise.all(
+        buyers.map((b) =>
+          api.post('/api/v1/credit-orders', { noteId, principal: 100_000 }, { token: b.token }),
+        ),
+      );
+      const ids = placed.filter((p) => p.status === 202).map((p) => p.body.id as string);
+      for (const p of placed.filter((x) => x.status !== 202))
+        expect(p.body.error.code).to.be.oneOf(['AMOUNT_OVER_TRADABLE', 'NOTE_ENDED']);
+      for (const id of ids) await settled(id);
+      const orders = await CreditOrder.findAll({ where: { id: ids } });
+      const sold = orders
+        .filter((o) => o.status === 'success')
+        .reduce((s, o) => s + o.principal, 0n);
+      const note = (await CreditNote.findByPk(noteId))!;
+      expect(note.tradedAmount).to.equal(sold);
+      expect(sold <= 1_000_000n).to.equal(true);
+      expect(sold).to.equal(1_000_000n);
+      for (const o of orders.filter((x) => x.status === 'failed'))
+        expect(o.failCode).to.equal('OVERBUY');
+      const held = await Asset.findAll({
+        where: { [Op.or]: [{ id: asset.id }, { parentAssetId: asset.id }] },
+      });
+      expect(held.reduce((s, a) => s + a.principal, 0n)).to.equal(1_000_000n);
+      for (const b of buyers) expect(await bal(b.userId, 'locked')).to.equal(0n);
+    });
+
+    it('when the database step dies and runs again, then it is applied once', async () => {
+      const { noteId } = await noteOf(500_000, '0');
+      const buyer = await makeInvestor(rt, { wallet: 600_000n });
+      await rt.queues.get(QueueName.Transfers)!.pause();
+      try {
+        const res = await api.post(
+          '/api/v1/credit-orders',
+          { noteId, principal: 200_000 },
+          { token: buyer.token },
+        );
+        expect(await confirmCreditOrder(res.body.id)).to.equal('buyer payment started');
+        await eventually(
+          async () => (await CreditOrder.findByPk(res.body.id))!.buyerPaymentStatus === 1,
+        );
+        const crash = sinon.stub(RepaymentSchedule, 'create').rejects(new Error('worker died'));
+        await confirmCreditOrder(res.body.id).catch(() => undefined);
+        crash.restore();
+        expect((await CreditOrder.findByPk(res.body.id))!.status).to.equal('processing');
+        expect(await bal(buyer.userId, 'invested')).to.equal(0n);
+        expect(await confirmCreditOrder(res.body.id)).to.equal('success');
+        expect(await confirmCreditOrder(res.body.id)).to.equal('already success');
+        expect(await bal(buyer.userId, 'invested')).to.equal(200_000n);
+        expect((await CreditNote.findByPk(noteId))!.tradedAmount).to.equal(200_000n);
+      } finally {
+        await rt.queues.get(QueueName.Transfers)!.resume();
+      }
+    });
   });
 });

@@ -10,6 +10,7 @@ import { Recharge, Withdrawal } from '../wallet/wallet.model';
 import { WalletOpStatus, walletOpMachine } from '../wallet/wallet.states';
 import { repaymentArrived } from '../repayments/repayments.service';
 import { disbursementResolved } from '../settlement/settlement.service';
+import { creditOrderPaid } from '../transfers/credit-orders.service';
 import { createInstruction } from './instructions';
 import type { PaymentInstruction } from './payment.model';
 
@@ -43,6 +44,8 @@ export async function applyInstructionEffect(
       return disbursementResolved(i.refId, r.status === 'success', r.failReason, transaction);
     case 'repayment':
       return repaymentArrived(i.refId, r.status === 'success', r.failReason, transaction);
+    case 'transfer':
+      return creditOrderPaid(i.refId, r.status === 'success', r.failReason, transaction);
     default:
       throw new AppError('INTERNAL_ERROR', `no effect for ${i.purpose} instructions yet`, [], {
         retryable: false,

@@ -11,6 +11,7 @@ import { enqueueDirect } from '../../queues/queues';
 import { BankCard } from '../banks/bank-card.model';
 import { Loan } from '../loans/loan.model';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
+import { markCreditOrderAbnormal } from '../transfers/credit-orders.service';
 import { InstructionStatus, instructionMachine } from './instruction.states';
 import { applyInstructionEffect, type InstructionResult } from './payment-effects';
 import { GatewayCallback, PaymentInstruction } from './payment.model';
@@ -136,6 +137,8 @@ export async function queryInstruction(deps: PaymentDeps, instructionId: string)
       WHERE id = $1 AND status IN ('submitted', 'unknown', 'created')`,
     { bind: [i.id, queryBackoffSeconds(i.queryAttempts)] },
   );
+  // A buyer payment of the secondary market without an answer makes its order abnormal.
+  if (i.purpose === 'transfer') await markCreditOrderAbnormal(i.refId);
   return `still ${s.status}`;
 }
 

@@ -4,6 +4,8 @@ import { pagingQuery } from '../../http/validate';
 import { AppError } from '../../lib/errors';
 import type { Runtime } from '../../runtime';
 import { CreditNote } from './credit-note.model';
+import { CreditOrder } from './credit-order.model';
+import { calcCreditOrder, creditOrderView, placeCreditOrder } from './credit-orders.service';
 import {
   assetDetail,
   calcNote,
@@ -25,6 +27,10 @@ const noteBody = Joi.object({
   amount: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
   discountRate,
 });
+const orderBody = Joi.object({
+  noteId: id.required(),
+  principal: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
+});
 const refusals = {
   422: {
     description:
@@ -32,7 +38,7 @@ const refusals = {
   },
 };
 
-/** Secondary market (seed 003): assets, notes. Buying notes (credit orders) is not built yet. */
+/** Secondary market (seed 003): assets, notes, credit orders. */
 export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards): ApiRouter {
   const rules = deps.config.market;
   return new ApiRouter(guards)
@@ -155,6 +161,70 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         const note = await CreditNote.findByPk(ctx.state.params.id);
         if (!note) throw new AppError('NOT_FOUND', 'no such note');
         ctx.body = await noteView(note, ctx.state.query.isLong);
+      },
+    )
+    .route(
+      {
+        method: 'post',
+        path: '/api/v1/credit-orders/calc',
+        summary:
+          'Price a purchase of part of a note: interest owed to the seller, pay amount, fee (every check of seed 003)',
+        tags: ['transfers'],
+        auth: 'investor',
+        request: { body: orderBody },
+        responses: {
+          200: { description: 'figures' },
+          422: { description: 'NOTE_ENDED, OWN_NOTE, INSUFFICIENT_BALANCE, amount rules' },
+        },
+      },
+      async (ctx) => {
+        ctx.body = await calcCreditOrder(ctx.state.session.userId, ctx.state.body);
+      },
+    )
+    .route(
+      {
+        method: 'post',
+        path: '/api/v1/credit-orders',
+        summary:
+          'Buy part of a note from the wallet: 202 initial; the confirm job does the rest; poll GET /api/v1/credit-orders/:id',
+        tags: ['transfers'],
+        auth: 'investor',
+        idempotent: true,
+        request: { body: orderBody },
+        responses: {
+          202: { description: 'accepted' },
+          422: { description: 'NOTE_ENDED, OWN_NOTE, INSUFFICIENT_BALANCE, amount rules' },
+        },
+      },
+      async (ctx) => {
+        const o = await placeCreditOrder(
+          ctx.state.session.userId,
+          ctx.state.body,
+          ctx.get('Idempotency-Key') || undefined,
+        );
+        ctx.status = 202;
+        ctx.body = { id: String(o.id), status: o.status };
+      },
+    )
+    .route(
+      {
+        method: 'get',
+        path: '/api/v1/credit-orders/:id',
+        summary: "One of the caller's credit orders (as buyer or seller)",
+        tags: ['transfers'],
+        auth: 'investor',
+        request: { params: Joi.object({ id: id.required() }) },
+        responses: {
+          200: { description: 'credit order' },
+          404: { description: 'not the caller’s' },
+        },
+      },
+      async (ctx) => {
+        const o = await CreditOrder.findByPk(ctx.state.params.id);
+        const me = String(ctx.state.session.userId);
+        if (!o || (String(o.buyerId) !== me && String(o.sellerId) !== me))
+          throw new AppError('NOT_FOUND', 'no such credit order');
+        ctx.body = creditOrderView(o);
       },
     )
     .route(

@@ -1,0 +1,14 @@
+import {
+  confirmCreditOrder,
+  sweepCreditOrders,
+} from '../../src/modules/transfers/credit-orders.service';
+import type { Processor } from './types';
+
+/** Runs the next step of one credit order (restartable). */
+export const creditOrderConfirmProcessor: Processor<'credit-order.confirm'> = async ({ orderId }) =>
+  confirmCreditOrder(orderId);
+
+/** Sweeper: initial orders without a job, paid orders whose database step did not run. */
+export const creditOrdersSweepProcessor: Processor<'credit-orders.sweep'> = async (_p, { rt }) => ({
+  enqueued: await sweepCreditOrders(rt.queues),
+});

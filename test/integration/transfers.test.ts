@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { PaymentInstruction } from '../../src/modules/payments/payment.model';
+import { queryInstruction } from '../../src/modules/payments/payments.service';
 import sinon from 'sinon';
 import { Op } from 'sequelize';
 import { Loan } from '../../src/modules/loans/loan.model';
@@ -429,6 +431,79 @@ describe('secondary market: assets and notes', function () {
       });
       expect(held.reduce((s, a) => s + a.principal, 0n)).to.equal(1_000_000n);
       for (const b of buyers) expect(await bal(b.userId, 'locked')).to.equal(0n);
+    });
+
+    it('when the buyer payment has no answer, then the order is abnormal until the status query answers, then it completes', async () => {
+      const { noteId } = await noteOf(500_000, '0');
+      const buyer = await makeInvestor(rt, { wallet: 600_000n });
+      const gateway = rt.ports.gateway;
+      // The gateway takes the payment but stays silent, then says pending, then success.
+      const submit = sinon
+        .stub(gateway, 'submit')
+        .resolves({ accepted: true, gatewayTxnId: 'SILENT' });
+      const query = sinon.stub(gateway, 'query').resolves({ status: 'pending' });
+      try {
+        const res = await api.post(
+          '/api/v1/credit-orders',
+          { noteId, principal: 200_000 },
+          { token: buyer.token },
+        );
+        await eventually(
+          async () =>
+            (await PaymentInstruction.findOne({
+              where: { purpose: 'transfer', refId: res.body.id, status: 'submitted' },
+            })) !== null,
+        );
+        const i = (await PaymentInstruction.findOne({
+          where: { purpose: 'transfer', refId: res.body.id },
+        }))!;
+        expect(await queryInstruction({ gateway, cipher: rt.cipher }, String(i.id))).to.equal(
+          'still pending',
+        );
+        const abnormal = (await CreditOrder.findByPk(res.body.id))!;
+        expect([abnormal.status, abnormal.buyerPaymentStatus]).to.deep.equal(['abnormal', 3]);
+        expect(await bal(buyer.userId, 'locked')).to.equal(abnormal.payAmount);
+        query.resolves({ status: 'success', gatewayTxnId: 'SILENT' });
+        expect(await queryInstruction({ gateway, cipher: rt.cipher }, String(i.id))).to.equal(
+          'credit order paid',
+        );
+        const done = await settled(res.body.id);
+        expect([done.status, done.buyerPaymentStatus, done.sellerRefundStatus]).to.deep.equal([
+          'success',
+          1,
+          1,
+        ]);
+      } finally {
+        submit.restore();
+        query.restore();
+      }
+    });
+
+    it('when the buyer payment is declined, then the order fails and the money returns to the wallet', async () => {
+      const { noteId } = await noteOf(500_000, '0');
+      const buyer = await makeInvestor(rt, { wallet: 600_000n });
+      const gateway = rt.ports.gateway;
+      const submit = sinon
+        .stub(gateway, 'submit')
+        .resolves({ accepted: false, failReason: 'custody account frozen' });
+      try {
+        const res = await api.post(
+          '/api/v1/credit-orders',
+          { noteId, principal: 200_000 },
+          { token: buyer.token },
+        );
+        const o = await settled(res.body.id);
+        expect([o.status, o.buyerPaymentStatus, o.failCode]).to.deep.equal([
+          'failed',
+          2,
+          'PAYMENT_FAILED',
+        ]);
+        expect(await bal(buyer.userId, 'available')).to.equal(600_000n);
+        expect(await bal(buyer.userId, 'locked')).to.equal(0n);
+        expect((await CreditNote.findByPk(noteId))!.tradedAmount).to.equal(0n);
+      } finally {
+        submit.restore();
+      }
     });
 
     it('when the database step dies and runs again, then it is applied once', async () => {

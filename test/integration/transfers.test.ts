@@ -12,6 +12,7 @@ import { CreditOrder } from '../../src/modules/transfers/credit-order.model';
 import {
   confirmCreditOrder,
   creditOrderView,
+  sweepCreditOrders,
 } from '../../src/modules/transfers/credit-orders.service';
 import { RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
 import {
@@ -503,6 +504,47 @@ describe('secondary market: assets and notes', function () {
         expect((await CreditNote.findByPk(noteId))!.tradedAmount).to.equal(0n);
       } finally {
         submit.restore();
+      }
+    });
+
+    it('when the first step dies, then nothing is reserved, and the sweeper finds orders whose job is lost', async () => {
+      const { noteId } = await noteOf(500_000, '0');
+      const buyer = await makeInvestor(rt, { wallet: 600_000n });
+      const q = rt.queues.get(QueueName.Transfers)!;
+      await q.pause();
+      try {
+        const res = await api.post(
+          '/api/v1/credit-orders',
+          { noteId, principal: 200_000 },
+          { token: buyer.token },
+        );
+        const crash = sinon.stub(CreditOrder.prototype, 'update').rejects(new Error('worker died'));
+        await confirmCreditOrder(res.body.id).catch(() => undefined);
+        crash.restore();
+        expect((await CreditOrder.findByPk(res.body.id))!.status).to.equal('initial');
+        expect([
+          await bal(buyer.userId, 'available'),
+          await bal(buyer.userId, 'locked'),
+        ]).to.deep.equal([600_000n, 0n]);
+        expect(
+          await PaymentInstruction.count({ where: { purpose: 'transfer', refId: res.body.id } }),
+        ).to.equal(0);
+        await testDb().query(
+          `UPDATE credit_orders SET created_at = now() - interval '2 minutes' WHERE id = $1`,
+          { bind: [res.body.id] },
+        );
+        expect(await sweepCreditOrders(rt.queues)).to.be.greaterThan(0);
+        const jobs = await q.getJobs(['waiting', 'delayed', 'prioritized']);
+        expect(
+          jobs.some(
+            (j) =>
+              j.name === 'credit-order.confirm' &&
+              j.data.orderId === res.body.id &&
+              String(j.id).startsWith('credit-confirm-'),
+          ),
+        ).to.equal(true);
+      } finally {
+        await q.resume();
       }
     });
 

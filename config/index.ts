@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import Joi from 'joi';
+import { PROJECT_ROOT } from '../src/lib/project-root';
 import { MARKET_DEFAULTS } from './market';
 
 /** Adapter choice for an outside party: the built-in deterministic sandbox or the real HTTP client. */
@@ -11,6 +13,10 @@ export type AdapterMode = 'sandbox' | 'http';
 export interface Config {
   nodeEnv: 'development' | 'test' | 'production';
   port: number;
+  /** Web processes per machine (cluster children sharing PORT). */
+  webConcurrency: number;
+  /** Worker processes per machine. */
+  workerProcesses: number;
   databaseUrl: string;
   redisUrl: string;
   logLevel: string;
@@ -25,6 +31,8 @@ export interface Config {
   gateway: {
     mode: AdapterMode;
     secret: string;
+    /** A payout's decline waits this long for a status query to confirm it. */
+    declineConfirmSeconds: number;
     sandboxDelayMs: number;
     sandboxUnknownMs: number;
     /** Where the sandbox delivers its signed callbacks (this API's callback route). */
@@ -33,7 +41,11 @@ export interface Config {
   };
   partner: { mode: AdapterMode; secret: string; httpUrl?: string };
   kycMode: AdapterMode;
+  /** A KYC submission still pending this long after it was made goes to manual review. */
+  kycProviderTimeoutSeconds: number;
   smsMode: AdapterMode;
+  /** Work that waits this long for a job that never came is started again by the recovery sweeper. */
+  recoveryGraceSeconds: number;
   admin: { user: string; password: string; sessionTtlSeconds: number };
   /** 32-byte key (hex) for PII at rest: AES-256-GCM and HMAC lookup hashes derive from it. */
   dataEncryptionKey: string;
@@ -75,6 +87,13 @@ const idr = (def: number) =>
   Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).default(def);
 const positive = (def: number) => Joi.number().integer().min(1).default(def);
 const nonNegative = (def: number) => Joi.number().integer().min(0).default(def);
+/** A process count: one per CPU, one under NODE_ENV=test (deterministic tests). */
+const processCount = Joi.number()
+  .integer()
+  .min(1)
+  .default(
+    Joi.ref('NODE_ENV', { adjust: (e: string) => (e === 'test' ? 1 : os.availableParallelism()) }),
+  );
 const devSecret = (name: string) =>
   Joi.string()
     .min(16)
@@ -88,6 +107,8 @@ const devSecret = (name: string) =>
 export const envSchema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
   PORT: Joi.number().port().default(3000),
+  WEB_CONCURRENCY: processCount,
+  WORKER_PROCESSES: processCount,
   DATABASE_URL: Joi.string()
     .uri({ scheme: ['postgres', 'postgresql'] })
     .default('postgres://postgres@127.0.0.1:5432/p2p_dev'),
@@ -113,6 +134,7 @@ export const envSchema = Joi.object({
   SUPER_INVESTOR_USER_ID: positive(1),
   GATEWAY_MODE: mode,
   GATEWAY_SECRET: devSecret('gateway'),
+  GATEWAY_DECLINE_CONFIRM_SECONDS: positive(600),
   GATEWAY_SANDBOX_DELAY_MS: nonNegative(200),
   GATEWAY_SANDBOX_UNKNOWN_MS: nonNegative(60_000),
   GATEWAY_SANDBOX_CALLBACK_URL: Joi.string()
@@ -131,7 +153,9 @@ export const envSchema = Joi.object({
     .when('PARTNER_MODE', { is: 'http', then: Joi.required() }),
   PARTNER_SECRET: devSecret('partner'),
   KYC_MODE: mode,
+  KYC_PROVIDER_TIMEOUT_SECONDS: positive(900),
   SMS_MODE: mode,
+  RECOVERY_GRACE_SECONDS: positive(120),
   ADMIN_USER: Joi.string()
     .pattern(/^[a-zA-Z0-9_.-]{3,64}$/)
     .default('admin'),
@@ -209,6 +233,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
   const config: Config = {
     nodeEnv: v.NODE_ENV,
     port: v.PORT,
+    webConcurrency: v.WEB_CONCURRENCY,
+    workerProcesses: v.WORKER_PROCESSES,
     databaseUrl: v.DATABASE_URL,
     redisUrl: v.REDIS_URL,
     logLevel: v.LOG_LEVEL,
@@ -223,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     gateway: {
       mode: v.GATEWAY_MODE,
       secret: v.GATEWAY_SECRET,
+      declineConfirmSeconds: v.GATEWAY_DECLINE_CONFIRM_SECONDS,
       sandboxDelayMs: v.GATEWAY_SANDBOX_DELAY_MS,
       sandboxUnknownMs: v.GATEWAY_SANDBOX_UNKNOWN_MS,
       sandboxCallbackUrl: v.GATEWAY_SANDBOX_CALLBACK_URL,
@@ -230,7 +257,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     },
     partner: { mode: v.PARTNER_MODE, secret: v.PARTNER_SECRET, httpUrl: v.PARTNER_HTTP_URL },
     kycMode: v.KYC_MODE,
+    kycProviderTimeoutSeconds: v.KYC_PROVIDER_TIMEOUT_SECONDS,
     smsMode: v.SMS_MODE,
+    recoveryGraceSeconds: v.RECOVERY_GRACE_SECONDS,
     admin: {
       user: v.ADMIN_USER,
       password: v.ADMIN_PASSWORD,
@@ -281,7 +310,7 @@ let cached: Readonly<Config> | undefined;
  */
 export function getConfig(): Readonly<Config> {
   if (cached) return cached;
-  const envFile = path.resolve(__dirname, '..', '.env');
+  const envFile = path.join(PROJECT_ROOT, '.env');
   if (fs.existsSync(envFile)) dotenv.config({ path: envFile, quiet: true });
   try {
     cached = loadConfig(process.env);

@@ -21,6 +21,41 @@ export function assertRegistryComplete(
   }
 }
 
+/**
+ * Runs one job as a worker does: its payload checked against its schema, then handed to its
+ * processor. A job with no processor, a bad payload or a non-retryable AppError fails for good
+ * (UnrecoverableError); anything else is thrown for a retry with backoff. The simulator runs
+ * jobs through this too.
+ */
+export async function processJob(
+  rt: Runtime,
+  registry: ProcessorRegistry,
+  job: Pick<Job, 'name' | 'data' | 'id' | 'queueName' | 'attemptsMade'>,
+): Promise<unknown> {
+  const processors = registry as unknown as Record<
+    string,
+    (p: unknown, ctx: unknown) => Promise<unknown>
+  >;
+  const logger = rt.logger.child({
+    queue: job.queueName,
+    job: job.name,
+    jobId: job.id,
+    attempt: job.attemptsMade + 1,
+  });
+  const processor = processors[job.name];
+  const def = JOBS[job.name as JobName];
+  if (!processor || !def) throw new UnrecoverableError(`no processor for job ${job.name}`);
+  const { value, error } = def.payload.validate(job.data, { abortEarly: false, convert: true });
+  if (error) throw new UnrecoverableError(`bad payload for ${job.name}: ${error.message}`);
+  try {
+    return await processor(value, { job, logger, rt });
+  } catch (err) {
+    if (isAppError(err) && !err.retryable)
+      throw new UnrecoverableError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** The running workers of a process. */
 export interface WorkerPool {
   workers: Worker[];
@@ -42,30 +77,7 @@ export function startWorkers(
   connection.on('error', (err: Error) =>
     rt.logger.warn({ err: err.message }, 'worker redis error'),
   );
-  const processors = registry as unknown as Record<
-    string,
-    (p: unknown, ctx: unknown) => Promise<unknown>
-  >;
-  const run = async (job: Job) => {
-    const logger = rt.logger.child({
-      queue: job.queueName,
-      job: job.name,
-      jobId: job.id,
-      attempt: job.attemptsMade + 1,
-    });
-    const processor = processors[job.name];
-    const def = JOBS[job.name as JobName];
-    if (!processor || !def) throw new UnrecoverableError(`no processor for job ${job.name}`);
-    const { value, error } = def.payload.validate(job.data, { abortEarly: false, convert: true });
-    if (error) throw new UnrecoverableError(`bad payload for ${job.name}: ${error.message}`);
-    try {
-      return await processor(value, { job, logger, rt });
-    } catch (err) {
-      if (isAppError(err) && !err.retryable)
-        throw new UnrecoverableError(`${err.code}: ${err.message}`);
-      throw err;
-    }
-  };
+  const run = (job: Job) => processJob(rt, registry, job);
   const workers = (opts.queues ?? Object.values(QueueName)).map((name) => {
     const worker = new Worker(name, run, {
       connection,

@@ -338,6 +338,11 @@ async function main() {
      SELECT id, $1, user_id, 1, current_date + 30, 100000, 986, 'pending' FROM a`,
     [loanRow.id, users.map((u) => u.id)],
   );
+  await raw.query(
+    `INSERT INTO repayment_plans (loan_id, period, due_date, principal, interest, status)
+     VALUES ($1, 1, current_date + 30, $2, $3, 'pending')`,
+    [loanRow.id, String(BigInt(HOLDERS) * 100_000n), String(BigInt(HOLDERS) * 1_200n)],
+  );
   const tFund = process.hrtime.bigint();
   await withTransaction(sequelize, (transaction) =>
     postTransaction(

@@ -13,10 +13,15 @@ import { Order } from '../src/modules/orders/order.model';
 import { OrderStatus } from '../src/modules/orders/order.states';
 import { countPendingOutbox, enqueueAfterCommit } from '../src/modules/outbox/outbox.service';
 import { PaymentInstruction } from '../src/modules/payments/payment.model';
-import { queryInstruction } from '../src/modules/payments/payments.service';
+import {
+  acknowledge,
+  paymentDeps,
+  queryInstruction,
+  resolveHeldInstruction,
+} from '../src/modules/payments/payments.service';
 import { reconcile } from '../src/modules/reconciliation/reconciliation.service';
 import { Repayment } from '../src/modules/repayments/repayment.model';
-import { clearRepayment } from '../src/modules/repayments/repayments.service';
+import { clearRepayment, returnRepayment } from '../src/modules/repayments/repayments.service';
 import { retryDisbursement } from '../src/modules/settlement/settlement.service';
 import { CreditOrder } from '../src/modules/transfers/credit-order.model';
 import { openRuntime, type Runtime } from '../src/runtime';
@@ -99,13 +104,20 @@ program
 
 program
   .command('reconcile')
-  .description('ledger ↔ instructions ↔ orders ↔ schedules; lists every mismatch, exits 2 on any')
+  .description(
+    'ledger ↔ instructions ↔ orders ↔ plans ↔ schedules ↔ assets ↔ notes; lists every mismatch and what waits for finance, with the action to take; exits 2 on any',
+  )
+  .option('--loan <creditorNo...>', 'only these loans and the investors who hold them')
   .action(
-    action('reconcile', async (rt) => {
-      const list = await reconcile(rt.sequelize);
+    action('reconcile', async (rt, opts: { loan?: string[] }) => {
+      const list = await reconcile(rt.sequelize, { loans: opts.loan });
       const text = list.length
-        ? list.map((m) => `${pad(m.check, 32)} ${pad(m.ref, 28)} ${m.detail}`).join('\n') +
-          `\n\n${list.length} mismatch(es)`
+        ? list
+            .map(
+              (m) =>
+                `${pad(m.check, 32)} ${pad(m.ref, 28)} ${m.detail}\n${pad('', 33)}→ ${m.action}`,
+            )
+            .join('\n') + `\n\n${list.length} mismatch(es)`
         : 'reconciled: no mismatch';
       return { text, exitCode: list.length ? 2 : 0, data: list };
     }),
@@ -230,7 +242,7 @@ program
       if (!(await PaymentInstruction.findByPk(id)))
         return { text: `no instruction ${id}`, exitCode: 1 };
       return {
-        text: `instruction ${id}: ${await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, id)}`,
+        text: `instruction ${id}: ${await queryInstruction(paymentDeps(rt), id)}`,
       };
     }),
   );
@@ -256,6 +268,52 @@ program
       return {
         text: `repayment ${repaymentNo}: ${await clearRepayment(r.id, { fromHeld: true })}`,
       };
+    }),
+  );
+
+program
+  .command('repayment:return <repaymentNo>')
+  .description(
+    'send a held repayment back to the partner (custody transfer out of escrow), e.g. after a corrected report',
+  )
+  .action(
+    action('repayment:return', async (_rt, repaymentNo: string) => {
+      const r = await Repayment.findOne({ where: { repaymentNo } });
+      if (!r) return { text: `no repayment ${repaymentNo}`, exitCode: 1 };
+      return { text: `repayment ${repaymentNo}: ${await returnRepayment(r.id)}` };
+    }),
+  );
+
+program
+  .command('instruction:resolve <instructionId> <result>')
+  .description(
+    'apply finance’s reading (success or failed) of an instruction held for another amount, after checking with the gateway',
+  )
+  .action(
+    action('instruction:resolve', async (_rt, id: string, result: string) => {
+      if (result !== 'success' && result !== 'failed')
+        return { text: 'the result is success or failed', exitCode: 1 };
+      return { text: `instruction ${id}: ${await resolveHeldInstruction(id, result)}` };
+    }),
+  );
+
+program
+  .command('instruction:ack <instructionId>')
+  .description('mark an instruction whose result could not be applied as handled (money recovered)')
+  .action(
+    action('instruction:ack', async (_rt, id: string) => {
+      const { operator } = program.opts<{ operator: string }>();
+      return { text: await acknowledge('instruction', id, operator) };
+    }),
+  );
+
+program
+  .command('callback:ack <callbackId>')
+  .description('mark a gateway callback that was not applied as handled')
+  .action(
+    action('callback:ack', async (_rt, id: string) => {
+      const { operator } = program.opts<{ operator: string }>();
+      return { text: await acknowledge('callback', id, operator) };
     }),
   );
 
@@ -301,10 +359,7 @@ program
           text: `credit order ${id} (${o.status}) has no payment yet: requeue it instead`,
           exitCode: 1,
         };
-      const answer = await queryInstruction(
-        { gateway: rt.ports.gateway, cipher: rt.cipher },
-        String(i.id),
-      );
+      const answer = await queryInstruction(paymentDeps(rt), String(i.id));
       return {
         text: `credit order ${id}: payment ${answer}; order now ${(await o.reload()).status}`,
       };

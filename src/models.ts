@@ -7,7 +7,7 @@ import { Asset, Order } from './modules/orders/order.model';
 import { OutboxMessage } from './modules/outbox/outbox.model';
 import { PartnerNotification } from './modules/partner/notification.model';
 import { Repayment } from './modules/repayments/repayment.model';
-import { RepaymentSchedule } from './modules/schedules/schedule.model';
+import { RepaymentPlan, RepaymentSchedule } from './modules/schedules/schedule.model';
 import { StudentLoan } from './modules/student-loans/student-loan.model';
 import { CreditNote } from './modules/transfers/credit-note.model';
 import { CreditOrder } from './modules/transfers/credit-order.model';
@@ -35,6 +35,7 @@ export const ALL_MODELS = [
   Recharge,
   Withdrawal,
   RepaymentSchedule,
+  RepaymentPlan,
   PartnerNotification,
   Repayment,
   StudentLoan,

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize-typescript';
@@ -91,12 +92,12 @@ export function openRuntime(
       kyc: createKycPort(config),
       partner: createPartnerPort(config),
       // The sandbox delivers its callbacks through a delayed job (deterministic id: once per instruction).
-      gateway: createGatewayPort(config, redis, (instructionId, delayMs) =>
+      gateway: createGatewayPort(config, redis, (instructionId, delayMs, tag) =>
         enqueueDirect(
           queues,
           'gateway-sandbox.callback',
           { instructionId },
-          { jobId: `gw-callback-${instructionId}`, delayMs },
+          { jobId: `gw-callback-${instructionId}${tag ? `-${tag}` : ''}`, delayMs },
         ),
       ),
       ...overrides.ports,
@@ -126,12 +127,14 @@ function within(ms: number, p: Promise<unknown>): Promise<unknown> {
 
 /**
  * Runs `stop` once on SIGINT or SIGTERM, then exits 0 (1 if stopping failed or took longer
- * than `timeoutMs`). A second signal forces the exit.
+ * than `timeoutMs`). A second signal forces the exit, except in a cluster child: Ctrl-C reaches
+ * the whole process group and the primary forwards it too, so there the primary decides.
  */
 export function onShutdown(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
+      if (cluster.isWorker) return;
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }

@@ -1,3 +1,4 @@
+import { banksSyncProcessor } from './banks-sync.processor';
 import { borrowerFetchProcessor } from './borrower-fetch.processor';
 import { creditNotesExpireProcessor } from './credit-notes-expire.processor';
 import { creditOrderConfirmProcessor, creditOrdersSweepProcessor } from './credit-order.processor';
@@ -17,6 +18,7 @@ import {
   partnerNotifyProcessor,
 } from './partner-notify.processor';
 import { paymentReconcileProcessor } from './payment-reconcile.processor';
+import { recoverySweepProcessor } from './recovery-sweep.processor';
 import { markOverdueProcessor, repaymentClearProcessor } from './repayment-clear.processor';
 import type { ProcessorRegistry } from './types';
 
@@ -42,4 +44,6 @@ export const PROCESSORS: ProcessorRegistry = {
   'credit-notes.expire': creditNotesExpireProcessor,
   'credit-order.confirm': creditOrderConfirmProcessor,
   'credit-orders.sweep': creditOrdersSweepProcessor,
+  'recovery.sweep': recoverySweepProcessor,
+  'banks.sync': banksSyncProcessor,
 };

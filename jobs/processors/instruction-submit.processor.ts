@@ -1,8 +1,8 @@
-import { submitInstruction } from '../../src/modules/payments/payments.service';
+import { paymentDeps, submitInstruction } from '../../src/modules/payments/payments.service';
 import type { Processor } from './types';
 
 /** Hands an instruction to the gateway (outside any transaction). */
 export const instructionSubmitProcessor: Processor<'instruction.submit'> = async (
   { instructionId },
   { rt },
-) => submitInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, instructionId);
+) => submitInstruction(paymentDeps(rt), instructionId);

@@ -6,5 +6,5 @@ export const instructionsSweepProcessor: Processor<'instructions.sweep'> = async
   _payload,
   { rt },
 ) => ({
-  enqueued: await sweepInstructions(rt.queues),
+  enqueued: await sweepInstructions(rt.queues, rt.config.recoveryGraceSeconds),
 });

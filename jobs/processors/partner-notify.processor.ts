@@ -15,5 +15,5 @@ export const partnerNotificationsSweepProcessor: Processor<'partner-notification
   _p,
   { rt },
 ) => ({
-  enqueued: await sweepNotifications(rt.queues),
+  enqueued: await sweepNotifications(rt.queues, rt.config.recoveryGraceSeconds),
 });

@@ -34,7 +34,9 @@ const stateKey = (id: string) => `gw-sandbox:${id}`;
  * Sandbox gateway: remembers instructions in Redis and calls the API's own callback route,
  * signed, after GATEWAY_SANDBOX_DELAY_MS (through `deliver`, a delayed job). Cards ending 0002
  * are declined; cards ending 0119 never call back, and a status query answers pending for
- * GATEWAY_SANDBOX_UNKNOWN_MS after submission, then success. Everything else succeeds.
+ * GATEWAY_SANDBOX_UNKNOWN_MS after submission, then success; cards ending 0036 are declined,
+ * then a success callback for the same instruction follows GATEWAY_SANDBOX_UNKNOWN_MS after
+ * submission (a status query says failed, then success). Everything else succeeds.
  */
 export class SandboxGateway implements GatewayPort {
   readonly mode = 'sandbox' as const;
@@ -42,7 +44,11 @@ export class SandboxGateway implements GatewayPort {
   constructor(
     private readonly redis: Redis,
     private readonly opts: { delayMs: number; unknownMs: number },
-    private readonly deliver: (instructionId: string, delayMs: number) => Promise<void>,
+    private readonly deliver: (
+      instructionId: string,
+      delayMs: number,
+      tag?: string,
+    ) => Promise<void>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -66,7 +72,12 @@ export class SandboxGateway implements GatewayPort {
       );
       await this.redis.expire(stateKey(i.instructionId), 7 * 86_400);
     }
-    if (last4 !== '0119') await this.deliver(i.instructionId, this.opts.delayMs);
+    // One delivery per time the sandbox took the instruction (a gateway that lost it and is
+    // handed it again calls back again).
+    const at = await this.redis.hget(stateKey(i.instructionId), 'submittedAt');
+    if (last4 !== '0119') await this.deliver(i.instructionId, this.opts.delayMs, `${at}`);
+    if (last4 === '0036')
+      await this.deliver(i.instructionId, this.opts.unknownMs + 50, `${at}-late`);
     return { accepted: true, gatewayTxnId: txn };
   }
 
@@ -75,8 +86,10 @@ export class SandboxGateway implements GatewayPort {
     if (!s.submittedAt) return { status: 'not_found' };
     if (s.last4 === '0002')
       return { status: 'failed', gatewayTxnId: s.txn, failReason: 'card declined (sandbox …0002)' };
-    if (s.last4 === '0119' && this.now() < Number(s.submittedAt) + this.opts.unknownMs)
-      return { status: 'pending', gatewayTxnId: s.txn };
+    const early = this.now() < Number(s.submittedAt) + this.opts.unknownMs;
+    if (s.last4 === '0119' && early) return { status: 'pending', gatewayTxnId: s.txn };
+    if (s.last4 === '0036' && early)
+      return { status: 'failed', gatewayTxnId: s.txn, failReason: 'card declined (sandbox …0036)' };
     return { status: 'success', gatewayTxnId: s.txn };
   }
 
@@ -122,7 +135,7 @@ export class HttpGateway implements GatewayPort {
 export function createGatewayPort(
   config: Readonly<Config>,
   redis: Redis,
-  deliver: (instructionId: string, delayMs: number) => Promise<void>,
+  deliver: (instructionId: string, delayMs: number, tag?: string) => Promise<void>,
 ): GatewayPort {
   if (config.gateway.mode === 'sandbox') {
     return new SandboxGateway(

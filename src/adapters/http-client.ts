@@ -33,6 +33,7 @@ export class SignedHttpClient {
         await new Promise((r) =>
           setTimeout(r, this.opts.backoffMs?.(attempt) ?? 200 * 2 ** (attempt - 1)),
         );
+      // The party checks our timestamp against its own clock: the system time, not ours.
       const timestamp = String(Math.floor(Date.now() / 1000));
       try {
         const res = await fetch(new URL(path, this.opts.baseUrl), {

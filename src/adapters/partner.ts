@@ -1,34 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
+import { DEMO_BANKS } from '../modules/banks/banks.seed';
 import { SignedHttpClient } from './http-client';
+import {
+  activeLoanFromReply,
+  banksFromReply,
+  borrowerFromReply,
+  type BorrowerInfo,
+  type PartnerBank,
+  type SkippedBank,
+} from './partner-replies';
 
-/** Borrower information from the partner (seed 000 item 10). PII: handled encrypted. */
-export interface BorrowerInfo {
-  lenderId: string;
-  name: string;
-  idCardNo: string;
-  mobile: string;
-  email: string;
-  sex: string;
-  age: number | null;
-  isMarried: boolean | null;
-  identity: string;
-  education: string;
-  birthday: string;
-  religion: string;
-  address: string;
-  isIdentityAuth: boolean;
-  isBankCardAuth: boolean;
-  isLinkmanAuth: boolean;
-  isInsuranceCardAuth: boolean;
-  isFamilyCardAuth: boolean;
-}
+export type { BorrowerInfo, PartnerBank, SkippedBank } from './partner-replies';
 
 /** The lending partner's port ("doit"). */
 export interface PartnerPort {
   readonly mode: 'sandbox' | 'http';
   /** Seed item 10: borrower details for a loan. */
   fetchBorrower(borrowerId: string, creditorNo: string): Promise<BorrowerInfo>;
+  /**
+   * Seed item 6: the banks investors may bind a card of. Items the adapter cannot read are left
+   * out and reported to `onSkipped`; a reply with no usable bank is SERVICE_UNAVAILABLE.
+   */
+  listBanks(opts?: { onSkipped?: (s: SkippedBank) => void }): Promise<PartnerBank[]>;
   /** Seed item 11: does this investor have an active loan at the partner? */
   hasActiveLoan(person: { name: string; idCardNo: string; mobile: string }): Promise<boolean>;
   /** Seed item 16: a status change (idempotent at the partner by notificationId). */
@@ -71,7 +65,7 @@ export class SandboxPartner implements PartnerPort {
       isMarried: h[13] % 2 === 0,
       identity: 'karyawan',
       education: 'Sekolah Menengah Atas',
-      birthday: `${day}/${month}/19${year}`,
+      birthday: `19${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`,
       religion: 'Islam',
       address: `Jalan Bakti ${1 + (h[14] % 40)} Cilincing, Jakarta`,
       isIdentityAuth: true,
@@ -84,6 +78,15 @@ export class SandboxPartner implements PartnerPort {
 
   async hasActiveLoan(person: { idCardNo: string }): Promise<boolean> {
     return person.idCardNo.endsWith('9999');
+  }
+
+  /** The demo list the database is seeded with (src/modules/banks/banks.seed.ts). */
+  async listBanks(): Promise<PartnerBank[]> {
+    return DEMO_BANKS.map((b) => ({
+      bankCode: b.code,
+      bankName: b.name,
+      binPrefixes: [...b.binPrefixes],
+    }));
   }
 
   /** Every notification is taken; the last ones are kept for inspection (tests, the demo). */
@@ -103,24 +106,37 @@ export class HttpPartner implements PartnerPort {
   readonly mode = 'http' as const;
   constructor(private readonly client: SignedHttpClient) {}
 
-  fetchBorrower(borrowerId: string, creditorNo: string): Promise<BorrowerInfo> {
-    return this.client.post<BorrowerInfo>(
-      '/borrowers/query',
-      { borrowerId, creditorNo },
-      `borrower-${creditorNo}`,
+  /**
+   * Seed item 10: `POST /api-order/order/selectLenderUserInfo {sessionId, creditorNo}`. The
+   * partner's API wants a `sessionId`; ours is the request id the client sends anyway
+   * (X-Request-Id, `borrower-<creditorNo>`), the same on every retry.
+   */
+  async fetchBorrower(borrowerId: string, creditorNo: string): Promise<BorrowerInfo> {
+    const sessionId = `borrower-${creditorNo}`;
+    const reply = await this.client.post<unknown>(
+      '/api-order/order/selectLenderUserInfo',
+      { sessionId, creditorNo },
+      sessionId,
     );
+    return borrowerFromReply(reply, borrowerId);
   }
 
+  /** Seed item 11; an answer that is not clearly yes or no is an error, never "no loan". */
   async hasActiveLoan(person: {
     name: string;
     idCardNo: string;
     mobile: string;
   }): Promise<boolean> {
-    const res = await this.client.post<{ hasActiveLoan: boolean }>(
-      '/investors/active-loan',
-      person,
+    return activeLoanFromReply(await this.client.post<unknown>('/investors/active-loan', person));
+  }
+
+  /** Seed item 6: `POST /system/getBankInfo {}`; unreadable items go to `onSkipped`. */
+  async listBanks(opts: { onSkipped?: (s: SkippedBank) => void } = {}): Promise<PartnerBank[]> {
+    const { banks, skipped } = banksFromReply(
+      await this.client.post<unknown>('/system/getBankInfo', {}),
     );
-    return res.hasActiveLoan === true;
+    for (const s of skipped) opts.onSkipped?.(s);
+    return banks;
   }
 
   async notify(n: {

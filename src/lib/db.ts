@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Sequelize } from 'sequelize-typescript';
-import { QueryTypes, Transaction, type Sequelize as BaseSequelize } from 'sequelize';
+import { DataTypes, QueryTypes, Transaction, type Sequelize as BaseSequelize } from 'sequelize';
+import { now } from './clock';
 import { ALL_MODELS } from '../models';
 
 export { Transaction };
@@ -10,11 +11,31 @@ export interface TxOptions {
   transaction: Transaction;
 }
 
+/**
+ * Model timestamps (created_at, updated_at) come from the clock, so that what the recovery
+ * sweepers call "idle for a while" is measured on the same time as every other decision.
+ * Declared on each model before Sequelize adds its own, with the clock as the default value
+ * (which Sequelize then uses on create, update, bulk create and increment alike).
+ */
+function clockTimestamps(attributes: Record<string, unknown>, options: Record<string, unknown>) {
+  if (options.timestamps === false) return;
+  for (const [option, field] of [
+    ['createdAt', 'created_at'],
+    ['updatedAt', 'updated_at'],
+  ] as const) {
+    if (options[option] === false) continue;
+    const name = typeof options[option] === 'string' ? (options[option] as string) : option;
+    if (attributes[name]) continue;
+    attributes[name] = { type: DataTypes.DATE, allowNull: false, field, defaultValue: () => now() };
+  }
+}
+
 /** One Sequelize instance per process, with every model registered. */
 export function createSequelize(databaseUrl: string, opts: { poolMax?: number } = {}): Sequelize {
   return new Sequelize(databaseUrl, {
     dialect: 'postgres',
     logging: false,
+    hooks: { beforeDefine: clockTimestamps as never },
     models: ALL_MODELS,
     pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
     define: { underscored: true, timestamps: true },

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import { QueryTypes } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import type { Logger } from '../lib/logger';
+import { nowMs } from '../lib/clock';
 import { withTransaction } from '../lib/db';
 import { JOBS, type JobName } from './queues';
 
@@ -27,7 +28,7 @@ export class OutboxRelay {
     private readonly sequelize: Sequelize,
     private readonly queues: Map<string, Queue>,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = nowMs,
   ) {}
 
   /** Relays up to `limit` pending rows (only `ids` when given). Returns how many were handed over. */
@@ -88,8 +89,8 @@ export class OutboxRelay {
   async prune(days = 7): Promise<number> {
     const [, meta] = (await this.sequelize.query(
       `DELETE FROM outbox WHERE id IN (
-         SELECT id FROM outbox WHERE dispatched_at < now() - make_interval(days => $1) ORDER BY id LIMIT 10000)`,
-      { bind: [days] },
+         SELECT id FROM outbox WHERE dispatched_at < $2::timestamptz - make_interval(days => $1) ORDER BY id LIMIT 10000)`,
+      { bind: [days, new Date(this.now())] },
     )) as [unknown, { rowCount?: number }];
     return meta?.rowCount ?? 0;
   }
@@ -104,8 +105,8 @@ export class OutboxRelay {
   async markDispatched(ids: string[], transaction: import('sequelize').Transaction): Promise<void> {
     if (ids.length === 0) return;
     await this.sequelize.query(
-      'UPDATE outbox SET dispatched_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])',
-      { bind: [ids], transaction },
+      'UPDATE outbox SET dispatched_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])',
+      { bind: [ids, new Date(this.now())], transaction },
     );
   }
 

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { nowMs } from '../lib/clock';
 
 /** Every BullMQ queue of the system. One worker per queue per worker process. */
 export enum QueueName {
@@ -39,6 +40,8 @@ export interface JobPayloads {
   'credit-notes.expire': Record<string, never>;
   'credit-order.confirm': { orderId: string };
   'credit-orders.sweep': Record<string, never>;
+  'recovery.sweep': Record<string, never>;
+  'banks.sync': Record<string, never>;
 }
 
 /** A job name of the registry. */
@@ -92,6 +95,8 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
   'credit-notes.expire': { queue: QueueName.Transfers, payload: empty, options: { attempts: 1 } },
   'credit-order.confirm': { queue: QueueName.Transfers, payload: id('orderId') },
   'credit-orders.sweep': { queue: QueueName.Transfers, payload: empty, options: { attempts: 1 } },
+  'recovery.sweep': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
+  'banks.sync': { queue: QueueName.Loans, payload: empty, options: { attempts: 3 } },
 };
 
 /**
@@ -123,7 +128,31 @@ export const SWEEPERS: SweeperDefinition[] = [
   { id: 'credit-notes-expire', job: 'credit-notes.expire', everyMs: 5 * 60_000 },
   { id: 'credit-orders-sweep', job: 'credit-orders.sweep', everyMs: 60_000 },
   { id: 'partner-notifications-sweep', job: 'partner-notifications.sweep', everyMs: 5 * 60_000 },
+  { id: 'recovery-sweep', job: 'recovery.sweep', everyMs: 30_000 },
+  { id: 'banks-sync', job: 'banks.sync', everyMs: 24 * 3_600_000 },
 ];
+
+/**
+ * A one-minute time bucket (on the clock) for the job ids of recovery sweepers: one job per
+ * stuck row per minute, however many sweepers run.
+ */
+export const recoveryBucket = (): number => Math.floor(nowMs() / 60_000);
+
+/**
+ * A sweeper's enqueue: one job per payload, each with the id `<tag>-<key>-<minute>` so that
+ * sweepers running at once, or again within the minute, start it once. Returns how many.
+ */
+export async function enqueueRecovery<K extends JobName>(
+  queues: Map<string, Queue>,
+  name: K,
+  tag: string,
+  payloads: { key: string; payload: JobPayloads[K] }[],
+): Promise<number> {
+  const bucket = recoveryBucket();
+  for (const p of payloads)
+    await enqueueDirect(queues, name, p.payload, { jobId: `${tag}-${p.key}-${bucket}` });
+  return payloads.length;
+}
 
 /** Opens one producer Queue per queue name with the default job options. */
 export function createQueues(

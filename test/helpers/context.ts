@@ -20,7 +20,10 @@ export function testDb(): Sequelize {
   return sequelize;
 }
 
-export const silentLogger: Logger = createLogger({ name: 'test', level: 'silent' });
+export const silentLogger: Logger = createLogger({
+  name: 'test',
+  level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent',
+});
 
 /**
  * A runtime for one test file: the shared database, its own Redis connections and its own

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { advanceClock, setClock } from '../../src/lib/clock';
 import { sha256Hex } from '../../src/lib/crypto';
 import { User } from '../../src/modules/users/user.model';
 import { apiClient, randomIp, randomMobile, registerInvestor, type Api } from '../helpers/api';
@@ -31,6 +32,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
     close = app.close;
   });
   after(async () => close());
+  afterEach(() => setClock());
 
   describe('captcha', () => {
     it('when a captcha is asked for, then an SVG comes with an id and (outside production) its answer', async () => {
@@ -170,8 +172,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
     it('when the code has expired, then SMS_CODE_INVALID says so and nothing is created', async () => {
       const mobile = randomMobile();
       const { body } = await sendCode(api, mobile, 'register');
-      await rt.redis.pexpire(`sms-code:register:${mobile}`, 1); // five minutes later
-      await new Promise((r) => setTimeout(r, 20));
+      advanceClock(5 * 60_000 + 1_000); // five minutes later
       const res = await api.post('/api/v1/auth/register', {
         mobile,
         smsCode: body.devCode,
@@ -315,7 +316,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
 
     it('when logging in by SMS code, then it works once with the code', async () => {
       const inv = await registerInvestor(api);
-      await rt.redis.del(`sms-limit:min:${inv.mobile}`); // a minute later
+      advanceClock(61_000); // a minute later
       const { body } = await sendCode(api, inv.mobile, 'login');
       const ok = await api.post('/api/v1/auth/login', {
         mobile: inv.mobile,
@@ -381,12 +382,19 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       ).to.equal(200);
     });
 
-    it('when a session is used, then its expiry slides forward', async () => {
+    it('when a session is used, then its expiry slides forward; unused for its TTL, it is over', async () => {
       const inv = await registerInvestor(api);
+      const ttl = rt.config.auth.sessionTtlSeconds * 1000;
       const key = `session:${sha256Hex(inv.token)}`;
       await rt.redis.expire(key, 100);
-      await api.get('/api/v1/me', { token: inv.token });
+      advanceClock(ttl - 60_000);
+      expect((await api.get('/api/v1/me', { token: inv.token })).status).to.equal(200);
       expect(await rt.redis.ttl(key)).to.be.greaterThan(100);
+      advanceClock(ttl - 60_000);
+      expect((await api.get('/api/v1/me', { token: inv.token })).status).to.equal(200);
+      advanceClock(ttl + 1_000);
+      expect((await api.get('/api/v1/me', { token: inv.token })).status).to.equal(401);
+      expect(await rt.redis.exists(key)).to.equal(0);
     });
   });
 });

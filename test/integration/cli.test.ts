@@ -29,15 +29,31 @@ describe('finance CLI: ledger:check', function () {
   });
 
   it('when a cached balance differs from its entries, then it names the account and exits non-zero', async () => {
-    await testDb().query(`UPDATE accounts SET balance = balance + 1 WHERE code = 'escrow'`);
+    // Investor accounts keep a cached balance (platform accounts derive theirs from entries).
+    const [[account]] = (await testDb().query(
+      `SELECT code FROM accounts WHERE owner_user_id IS NOT NULL ORDER BY id LIMIT 1`,
+    )) as [{ code: string }[], unknown];
+    await testDb().query(`UPDATE accounts SET balance = balance + 1 WHERE code = $1`, {
+      bind: [account.code],
+    });
     try {
       const res = run(['scripts/finance.ts', 'ledger:check', '--operator', 'test']);
       expect(res.status).to.equal(2);
-      expect(res.stdout).to.match(/escrow\s+cached/);
+      expect(res.stdout).to.match(new RegExp(`${account.code}\\s+cached`));
       expect(res.stdout).to.contain('LEDGER MISMATCH');
     } finally {
-      await testDb().query(`UPDATE accounts SET balance = balance - 1 WHERE code = 'escrow'`);
+      await testDb().query(`UPDATE accounts SET balance = balance - 1 WHERE code = $1`, {
+        bind: [account.code],
+      });
     }
+  });
+
+  it('when a platform account is given a cached balance, then the database refuses it', async () => {
+    let refused = false;
+    await testDb()
+      .query(`UPDATE accounts SET balance = balance + 1 WHERE code = 'escrow'`)
+      .catch(() => (refused = true));
+    expect(refused).to.equal(true);
   });
 });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
+import { setClock } from '../../src/lib/clock';
 import { withTransaction } from '../../src/lib/db';
 import { enqueueAfterCommit, setOutboxKick } from '../../src/modules/outbox/outbox.service';
 import { outboxJobId } from '../../src/queues/outbox-relay';
@@ -123,13 +124,17 @@ describe('transactional outbox and relay', () => {
   });
 
   it('when relayed rows are older than a week, then the prune deletes them and keeps the rest', async () => {
-    const old = await commitRow();
+    // Relayed eight days ago (on the clock), then one relayed now; the prune runs now.
+    setClock({ offsetMs: -8 * 86_400_000 });
+    let old: string;
+    try {
+      old = await commitRow();
+      await rt.relay.drain();
+    } finally {
+      setClock();
+    }
     const recent = await commitRow();
     await rt.relay.drain();
-    await testDb().query(
-      `UPDATE outbox SET dispatched_at = now() - interval '8 days' WHERE id = $1`,
-      { bind: [old] },
-    );
     expect(await rt.relay.prune()).to.be.greaterThan(0);
     expect(await outboxRow(old)).to.equal(undefined);
     expect(await outboxRow(recent)).to.not.equal(undefined);

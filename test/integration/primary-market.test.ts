@@ -1,16 +1,22 @@
 import { expect } from 'chai';
+import { advanceClock, setClock } from '../../src/lib/clock';
 import sinon from 'sinon';
 import { Borrower, Loan, LoanOriginal } from '../../src/modules/loans/loan.model';
 import { accountCode, investorAccount } from '../../src/modules/ledger/ledger.accounts';
+import { signPayload } from '../../src/lib/crypto';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
 import { Asset, Order } from '../../src/modules/orders/order.model';
 import { expireOrder, lockOrder } from '../../src/modules/orders/orders.service';
 import { GatewayCallback, PaymentInstruction } from '../../src/modules/payments/payment.model';
 import {
+  acknowledge,
   applyCallback,
   queryInstruction,
+  resolveHeldInstruction,
+  submitInstruction,
   sweepInstructions,
 } from '../../src/modules/payments/payments.service';
+import { reconcile } from '../../src/modules/reconciliation/reconciliation.service';
 import { Recharge, Withdrawal } from '../../src/modules/wallet/wallet.model';
 import { QueueName } from '../../src/queues/queues';
 import { eventually, type Api } from '../helpers/api';
@@ -34,6 +40,7 @@ describe('primary market, part 1', function () {
     }));
   });
   after(async () => stop());
+  afterEach(() => setClock());
 
   async function newLoan(over: Record<string, unknown> = {}) {
     const body = loanBody(over);
@@ -72,7 +79,8 @@ describe('primary market, part 1', function () {
       );
       const detail = await api.get(`/api/v1/loans/${body.creditorNo}`);
       expect(detail.body.borrower.name).to.match(/^\w\*+ \w\*+$/);
-      expect(JSON.stringify(detail.body)).to.not.match(/\d{16}/);
+      // No NIK or card number (16 digits) outside the loan's own number, which may be all digits.
+      expect(JSON.stringify(detail.body).replaceAll(body.creditorNo, '')).to.not.match(/\d{16}/);
       const [rows] = (await testDb().query(
         `SELECT run_at FROM outbox WHERE job_name = 'loan.settle' AND payload->>'loanId' = $1`,
         {
@@ -107,7 +115,7 @@ describe('primary market, part 1', function () {
       expect(other.body.error.code).to.equal('LOAN_CONFLICT');
     });
 
-    it('when the signature is forged, stale or replayed, then 401 and nothing is stored', async () => {
+    it('when the signature is forged or stale, then 401 and nothing is stored; a replay gets the first answer', async () => {
       const body = loanBody();
       const forged = await signedPost(url, '/partner/v1/loans', body, 'not-the-partner-secret');
       const stale = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), {
@@ -120,14 +128,50 @@ describe('primary market, part 1', function () {
       }
       expect(await LoanOriginal.count({ where: { creditorNo: body.creditorNo } })).to.equal(0);
       const ts = Math.floor(Date.now() / 1000);
-      expect(
-        (await signedPost(url, '/partner/v1/loans', body, partnerSecret(), { timestamp: ts }))
-          .status,
-      ).to.equal(201);
+      const first = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), {
+        timestamp: ts,
+      });
+      expect(first.status).to.equal(201);
       const replay = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), {
         timestamp: ts,
       });
-      expect(replay.status).to.equal(401);
+      expect(replay).to.deep.equal(first);
+      expect(await Loan.count({ where: { creditorNo: body.creditorNo } })).to.equal(1);
+    });
+
+    it('when the partner resends the very same signed loan (a retry after a timeout), then it gets the first answer again (201, same body) and there is one loan', async () => {
+      const body = loanBody();
+      const raw = JSON.stringify(body);
+      const ts = Math.floor(Date.now() / 1000);
+      const send = () =>
+        fetch(`${url}/partner/v1/loans`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            'X-Timestamp': String(ts),
+            'X-Signature': signPayload(partnerSecret(), ts, raw),
+          },
+          body: raw,
+        });
+      const first = await send();
+      const firstBody = await first.json();
+      expect(first.status).to.equal(201);
+      expect(first.headers.get('idempotent-replayed')).to.equal(null);
+      for (let i = 0; i < 2; i++) {
+        const again = await send();
+        expect(again.status).to.equal(201);
+        expect(again.headers.get('idempotent-replayed')).to.equal('true');
+        expect(await again.json()).to.deep.equal(firstBody);
+      }
+      expect(await Loan.count({ where: { creditorNo: body.creditorNo } })).to.equal(1);
+      expect(await LoanOriginal.count({ where: { creditorNo: body.creditorNo } })).to.equal(1);
+      // Signed again (a new timestamp), the same loan is answered fresh: 200, still one loan.
+      const resigned = await signedPost(url, '/partner/v1/loans', body, partnerSecret(), {
+        timestamp: ts - 1,
+      });
+      expect(resigned.status).to.equal(200);
+      expect(resigned.body.creditorNo).to.equal(body.creditorNo);
+      expect(await Loan.count({ where: { creditorNo: body.creditorNo } })).to.equal(1);
     });
 
     it('when fields are missing or inconsistent, then 400 naming them', async () => {
@@ -411,12 +455,15 @@ describe('primary market, part 1', function () {
         }))!,
       };
     }
+    // The clock goes past the lock's expiry for the expiry job, then back.
     const expireNow = async (orderId: string) => {
-      await Order.update(
-        { lockExpiresAt: new Date(Date.now() - 1000) },
-        { where: { id: orderId } },
-      );
-      return expireOrder(orderId);
+      const expiresAt = (await order(orderId)).lockExpiresAt!.getTime();
+      setClock({ offsetMs: expiresAt + 1_000 - Date.now() });
+      try {
+        return await expireOrder(orderId);
+      } finally {
+        setClock();
+      }
     };
 
     it('when the lock expires, then the share is released once and the order is expired', async () => {
@@ -571,7 +618,7 @@ describe('primary market, part 1', function () {
       expect((await Loan.findOne({ where: { creditorNo } }))!.boughtAmount).to.equal(1_000_000n);
     });
 
-    it('when a callback is forged, stale or replayed, then 401 and nothing is stored or changed', async () => {
+    it('when a callback is forged or stale, then 401 and nothing is stored or changed; a replay gets the first answer and has no second effect', async () => {
       const { orderId, instr } = await pendingCardOrder();
       const body = {
         instructionId: String(instr.id),
@@ -607,11 +654,12 @@ describe('primary market, part 1', function () {
         gatewaySecret(),
         { timestamp: ts },
       );
-      expect(replay.status).to.equal(401);
+      expect(replay).to.deep.equal({ status: 200, body: { received: true } });
       expect(await GatewayCallback.count({ where: { instructionId: instr.id } })).to.equal(1);
+      expect((await order(orderId)).status).to.equal('failed');
     });
 
-    it('when the amount does not match the instruction, then nothing is applied and the mismatch is recorded', async () => {
+    it('when the amount does not match the instruction, then nothing is applied, the instruction is held and reconcile tells finance what to do', async () => {
       const { orderId, instr } = await pendingCardOrder();
       expect(
         (await callback(instr, 'success', Math.floor(Date.now() / 1000), 999)).status,
@@ -625,6 +673,21 @@ describe('primary market, part 1', function () {
         (await GatewayCallback.findOne({ where: { instructionId: instr.id } }))!.outcome,
       ).to.match(/^amount mismatch/);
       expect((await order(orderId)).status).to.equal('paying');
+      expect((await PaymentInstruction.findByPk(instr.id))!.status).to.equal('held');
+      const creditorNo = (await order(orderId)).creditorNo;
+      const listed = await reconcile(testDb(), { loans: [creditorNo] });
+      expect(listed.map((m) => m.check)).to.include.members([
+        'instruction.held',
+        'callback.not_applied',
+      ]);
+      expect(listed.find((m) => m.check === 'instruction.held')!.action).to.contain(
+        `finance instruction:resolve ${instr.id}`,
+      );
+      // Finance checks with the gateway and applies the right reading; then acknowledges.
+      expect(await resolveHeldInstruction(String(instr.id), 'success')).to.equal('order paid');
+      const cb = (await GatewayCallback.findOne({ where: { instructionId: instr.id } }))!;
+      await acknowledge('callback', String(cb.id), 'test');
+      expect(await reconcile(testDb(), { loans: [creditorNo] })).to.deep.equal([]);
     });
 
     it('when the reconciliation crashes after its first write and runs again, then the effect is applied once', async () => {
@@ -705,19 +768,19 @@ describe('primary market, part 1', function () {
         const instr = (await PaymentInstruction.findOne({
           where: { purpose: 'order', refId: res.body.id },
         }))!;
-        await testDb().query(
-          `UPDATE payment_instructions SET created_at = now() - interval '3 minutes' WHERE id = $1`,
-          { bind: [instr.id] },
-        );
-        expect(await sweepInstructions(rt.queues)).to.be.greaterThan(0);
-        await sweepInstructions(rt.queues);
+        // Its submit job never ran (the queue is paused): with no grace left, the sweeper resubmits.
+        expect(await sweepInstructions(rt.queues, 0)).to.be.greaterThan(0);
+        await sweepInstructions(rt.queues, 0);
         const q = rt.queues.get(QueueName.Payments)!;
         expect(await q.getJob(`resubmit-${instr.id}-0`)).to.not.equal(undefined);
-        await testDb().query(
-          `UPDATE payment_instructions SET status = 'submitted', next_query_at = now() - interval '1 second' WHERE id = $1`,
-          { bind: [instr.id] },
-        );
-        await sweepInstructions(rt.queues);
+        // Submitted, silent (…0119): a minute later its status query is due.
+        expect(
+          await submitInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, instr.id),
+        ).to.equal('submitted');
+        await sweepInstructions(rt.queues, 120);
+        expect(await q.getJob(`query-${instr.id}-0`)).to.equal(undefined);
+        advanceClock(61_000);
+        await sweepInstructions(rt.queues, 120);
         expect(await q.getJob(`query-${instr.id}-0`)).to.not.equal(undefined);
       } finally {
         await rt.queues.get(QueueName.Payments)!.resume();
@@ -764,10 +827,24 @@ describe('primary market, part 1', function () {
       expect(await Withdrawal.count({ where: { userId: inv.userId } })).to.equal(1);
     });
 
-    it('when a withdrawal payout is declined (…0002), then the money returns to available', async () => {
+    it('when a withdrawal payout is declined (…0002), then the money stays locked until a status query confirms the decline, then returns to available', async () => {
       const inv = await makeInvestor(rt, { cardLast4: '0002', wallet: 1_000_000n });
       const w = await api.post('/api/v1/me/withdrawals', { amount: 400_000 }, { token: inv.token });
-      await eventually(async () => (await Withdrawal.findByPk(w.body.id))!.status === 'failed');
+      const payout = async () =>
+        (await PaymentInstruction.findOne({ where: { purpose: 'withdrawal', refId: w.body.id } }))!;
+      await eventually(async () => (await payout()).status === 'declined');
+      expect((await Withdrawal.findByPk(w.body.id))!.status).to.equal('pending');
+      expect([
+        await balance(inv.userId, 'available'),
+        await balance(inv.userId, 'locked'),
+      ]).to.deep.equal([600_000n, 400_000n]);
+      expect(
+        await queryInstruction(
+          { gateway: rt.ports.gateway, cipher: rt.cipher },
+          (await payout()).id,
+        ),
+      ).to.equal('withdrawal failed');
+      expect((await Withdrawal.findByPk(w.body.id))!.status).to.equal('failed');
       expect([
         await balance(inv.userId, 'available'),
         await balance(inv.userId, 'locked'),

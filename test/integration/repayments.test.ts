@@ -9,65 +9,43 @@ import {
 } from '../../src/modules/ledger/ledger.accounts';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
 import { Loan } from '../../src/modules/loans/loan.model';
-import { Order } from '../../src/modules/orders/order.model';
 import { Repayment } from '../../src/modules/repayments/repayment.model';
 import { clearRepayment, markOverdueLoans } from '../../src/modules/repayments/repayments.service';
 import { RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
-import { settleLoan } from '../../src/modules/settlement/settlement.service';
 import { Withdrawal } from '../../src/modules/wallet/wallet.model';
+import { setClock } from '../../src/lib/clock';
 import { QueueName } from '../../src/queues/queues';
 import { eventually, type Api } from '../helpers/api';
-import { testDb, testRuntime } from '../helpers/context';
-import { loanBody, makeInvestor, signedPost, startMarket } from '../helpers/market';
+import {
+  disbursedLoan as disbursed,
+  signedPost,
+  startMarket,
+  type Market,
+} from '../helpers/market';
 
 describe('repayments and clearing', function () {
   this.timeout(60_000);
-  let rt: ReturnType<typeof testRuntime>;
+  let m: Market;
+  let rt: Market['rt'];
   let api: Api;
   let url: string;
-  let stop: () => Promise<void>;
 
   before(async () => {
-    ({ rt, url, api, stop } = await startMarket('repay', {
+    m = await startMarket('repay', {
       queues: [QueueName.Orders, QueueName.Payments, QueueName.Loans],
-    }));
+    });
+    ({ rt, url, api } = m);
   });
-  after(async () => stop());
+  after(async () => m.stop());
 
   const bal = async (ref: AccountRef) => (await getBalances([ref])).get(accountCode(ref))!;
   const partner = (path: string, body: unknown) =>
     signedPost(url, path, body, rt.config.partner.secret);
-
   /** A disbursed loan: investors buy the given amounts (wallet or card), the super investor tops up. */
-  async function disbursedLoan(
+  const disbursedLoan = (
     over: Record<string, unknown>,
     buys: { amount: number; pay: 'wallet' | 'card' }[],
-  ) {
-    const body = loanBody(over);
-    expect((await partner('/partner/v1/loans', body)).status).to.equal(201);
-    const investors = [];
-    for (const b of buys) {
-      const inv = await makeInvestor(
-        rt,
-        b.pay === 'wallet' ? { wallet: BigInt(b.amount) } : { cardLast4: '5555' },
-      );
-      const res = await api.post(
-        '/api/v1/orders',
-        { creditorNo: body.creditorNo, amount: b.amount, payWith: b.pay },
-        { token: inv.token },
-      );
-      await eventually(async () => (await Order.findByPk(res.body.id))!.status === 'paid');
-      investors.push(inv);
-    }
-    await testDb().query(
-      `UPDATE loans SET deadline = now() - interval '1 second' WHERE creditor_no = $1`,
-      { bind: [body.creditorNo] },
-    );
-    const loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
-    if (loan.status === 'open') await settleLoan({ config: rt.config }, loan.id);
-    await eventually(async () => (await loan.reload()).status === 'repaying');
-    return { body, loan, investors };
-  }
+  ) => disbursed(m, over, buys);
 
   it('the full story: loan in, three investors buy, super investor tops up, disbursement, repayment with a late fee, withdrawal — every balance as computed by hand', async () => {
     const superId = rt.config.superInvestorUserId;
@@ -270,10 +248,8 @@ describe('repayments and clearing', function () {
       },
       [{ amount: 1_200_000, pay: 'wallet' }],
     );
-    await testDb().query(
-      `UPDATE repayment_schedules SET due_date = due_date - interval '40 days' WHERE loan_id = $1 AND period = 1`,
-      { bind: [loan.id] },
-    );
+    // Forty days on, period 1 (due a month after disbursement) is late.
+    setClock({ offsetMs: 40 * 86_400_000 });
     expect(await markOverdueLoans()).to.be.greaterThan(0);
     expect((await loan.reload()).status).to.equal('overdue');
     const report = {
@@ -304,4 +280,6 @@ describe('repayments and clearing', function () {
       (await Repayment.findOne({ where: { repaymentNo: skipped.repaymentNo } }))!.holdReason,
     ).to.contain('earlier period');
   });
+
+  afterEach(() => setClock());
 });

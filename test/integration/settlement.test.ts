@@ -14,11 +14,13 @@ import { expireOrder } from '../../src/modules/orders/orders.service';
 import { PartnerNotification } from '../../src/modules/partner/notification.model';
 import { deliverNotification } from '../../src/modules/partner/notifications.service';
 import { PaymentInstruction } from '../../src/modules/payments/payment.model';
+import { queryInstruction } from '../../src/modules/payments/payments.service';
 import { RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
 import { retryDisbursement, settleLoan } from '../../src/modules/settlement/settlement.service';
 import { QueueName } from '../../src/queues/queues';
+import { setClock } from '../../src/lib/clock';
 import { eventually, randomCard, type Api } from '../helpers/api';
-import { testDb, testRuntime } from '../helpers/context';
+import { testRuntime } from '../helpers/context';
 import { loanBody, makeInvestor, signedPost, startMarket } from '../helpers/market';
 
 describe('settlement and disbursement', function () {
@@ -56,17 +58,15 @@ describe('settlement and disbursement', function () {
     await eventually(async () => (await Order.findByPk(res.body.id))!.status === 'paid');
     return inv;
   }
-  const pastDeadline = (creditorNo: string) =>
-    testDb().query(
-      `UPDATE loans SET deadline = now() - interval '1 second' WHERE creditor_no = $1`,
-      { bind: [creditorNo] },
-    );
+  /** The clock moves past the deadline of loans published now. */
+  const pastDeadline = () => setClock({ offsetMs: rt.config.settlementDelaySeconds * 1000 + 1000 });
+  afterEach(() => setClock());
 
   it('when nothing is bought by the deadline, then the loan fails (流标) and the partner is told until it hears', async () => {
     const body = await newLoan();
     const loan = await loanOf(body.creditorNo);
     expect(await settleLoan(deps(), loan.id)).to.equal('open until the deadline');
-    await pastDeadline(body.creditorNo);
+    pastDeadline();
     expect(await settleLoan(deps(), loan.id)).to.equal('failed');
     expect(await settleLoan(deps(), loan.id)).to.equal('already failed');
     const n = (await PartnerNotification.findOne({
@@ -93,7 +93,7 @@ describe('settlement and disbursement', function () {
       { token: inv.token },
     );
     await eventually(async () => (await Order.findByPk(res.body.id))!.status === 'paying');
-    await pastDeadline(body.creditorNo);
+    pastDeadline();
     const loan = await loanOf(body.creditorNo);
     expect(await settleLoan(deps(), loan.id)).to.equal('settling: waiting for 1 lock(s)');
     expect((await loanOf(body.creditorNo)).status).to.equal('settling');
@@ -105,10 +105,7 @@ describe('settlement and disbursement', function () {
     );
     await eventually(async () => (await Order.findByPk(late.body.id))!.status === 'rejected');
     expect((await Order.findByPk(late.body.id))!.failCode).to.equal('LOAN_NOT_OPEN');
-    await Order.update(
-      { lockExpiresAt: new Date(Date.now() - 1000) },
-      { where: { id: res.body.id } },
-    );
+    // The clock is past the deadline, so past the 30-minute lock too.
     await expireOrder(res.body.id);
     expect(await settleLoan(deps(), loan.id)).to.equal('failed');
   });
@@ -121,7 +118,7 @@ describe('settlement and disbursement', function () {
       term: 30,
     });
     const inv = await buy(body.creditorNo, 4_000_000);
-    await pastDeadline(body.creditorNo);
+    pastDeadline();
     const loan = await loanOf(body.creditorNo);
     const superRef = investorAccount(rt.config.superInvestorUserId, 'invested');
     const superBefore = await balanceOf(superRef);
@@ -191,7 +188,15 @@ describe('settlement and disbursement', function () {
     await buy(body.creditorNo, 1_000_000);
     const loan = await loanOf(body.creditorNo);
     await settleLoan(deps(), loan.id);
-    await eventually(async () => (await loanOf(body.creditorNo)).status === 'disburse_failed');
+    // A payout's decline waits for a status query to confirm it: the loan is still disbursing.
+    const first = async () =>
+      (await PaymentInstruction.findOne({ where: { purpose: 'disbursement', refId: loan.id } }))!;
+    await eventually(async () => (await first()).status === 'declined');
+    expect((await loanOf(body.creditorNo)).status).to.equal('disbursing');
+    expect(
+      await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, (await first()).id),
+    ).to.equal('disburse_failed');
+    expect((await loanOf(body.creditorNo)).status).to.equal('disburse_failed');
     expect(
       await PartnerNotification.count({
         where: { creditorNo: body.creditorNo, event: 'loan_disburse_failed' },
@@ -209,7 +214,7 @@ describe('settlement and disbursement', function () {
   it('when settlement dies after its first write and runs again, then the top-up is applied once', async () => {
     const body = await newLoan({ amountApply: 3_000_000, serviceFee: 0 });
     await buy(body.creditorNo, 1_000_000);
-    await pastDeadline(body.creditorNo);
+    pastDeadline();
     const loan = await loanOf(body.creditorNo);
     const crash = sinon.stub(Asset, 'create').rejects(new Error('worker died'));
     await settleLoan(deps(), loan.id).catch(() => undefined);

@@ -23,8 +23,9 @@ import {
 } from '../../src/modules/ledger/ledger.accounts';
 import { getBalances } from '../../src/modules/ledger/ledger.service';
 import { QueueName } from '../../src/queues/queues';
+import { advanceClock, setClock } from '../../src/lib/clock';
 import { eventually, type Api } from '../helpers/api';
-import { testDb, testRuntime } from '../helpers/context';
+import { testRuntime } from '../helpers/context';
 import { loanBody, makeInvestor, signedPost, startMarket } from '../helpers/market';
 
 describe('secondary market: assets and notes', function () {
@@ -41,9 +42,14 @@ describe('secondary market: assets and notes', function () {
     }));
   });
   after(async () => stop());
+  const confirmDeps = () => ({ partner: rt.ports.partner, cipher: rt.cipher, config: rt.config });
 
-  /** An investor holding 1,000,000 of a repaying 30-day loan, held 5 days, next repayment in 20. */
+  const DAY = 86_400_000;
+  afterEach(() => setClock());
+
+  /** An investor holding 1,000,000 of a repaying 30-day loan; the clock then 5 days on (next repayment in 25). */
   async function holder() {
+    setClock();
     const body = loanBody({ amountApply: 1_000_000, serviceFee: 0, yearRateFin: '12', term: 30 });
     expect(
       (await signedPost(url, '/partner/v1/loans', body, rt.config.partner.secret)).status,
@@ -59,16 +65,7 @@ describe('secondary market: assets and notes', function () {
     await settleLoan({ config: rt.config }, loan.id);
     await eventually(async () => (await loan.reload()).status === 'repaying');
     const asset = (await Asset.findOne({ where: { orderId: res.body.id } }))!;
-    await testDb().query(`UPDATE assets SET interest_start = current_date - 5 WHERE id = $1`, {
-      bind: [asset.id],
-    });
-    await testDb().query(
-      `UPDATE repayment_schedules SET due_date = current_date + 20 WHERE asset_id = $1`,
-      { bind: [asset.id] },
-    );
-    await testDb().query(`UPDATE loans SET due_time = now() + interval '20 days' WHERE id = $1`, {
-      bind: [loan.id],
-    });
+    setClock({ offsetMs: 5 * DAY });
     return { inv, asset, loan, body };
   }
 
@@ -123,9 +120,7 @@ describe('secondary market: assets and notes', function () {
     );
     expect(step.status).to.equal(422);
     expect(step.body.error.code).to.equal('AMOUNT_NOT_INCREMENT');
-    await testDb().query(`UPDATE assets SET interest_start = current_date - 1 WHERE id = $1`, {
-      bind: [asset.id],
-    });
+    setClock({ offsetMs: 1 * DAY });
     const young = await api.post(
       '/api/v1/credit-notes/calc',
       { assetId: String(asset.id), amount: 500_000 },
@@ -240,10 +235,7 @@ describe('secondary market: assets and notes', function () {
       { assetId: String(asset.id), amount: 1_000_000 },
       { token: inv.token },
     );
-    await CreditNote.update(
-      { endTime: new Date(Date.now() - 1000) },
-      { where: { id: note.body.id } },
-    );
+    advanceClock(rt.config.market.noteLifetimeHours * 3_600_000 + 1_000);
     expect(await expireNotes()).to.be.greaterThan(0);
     expect((await CreditNote.findByPk(note.body.id))!.isClosed).to.equal(true);
     expect((await asset.reload()).maxTradableAmount).to.equal(1_000_000n);
@@ -333,14 +325,16 @@ describe('secondary market: assets and notes', function () {
       });
       const sellerRow = rows.find((r) => String(r.userId) === seller.userId)!;
       const buyerRow = rows.find((r) => String(r.userId) === buyer.userId)!;
+      // Interest at 12% for 30 days on what each holds: floor(300,000 × 0.12 × 30/365) = 2,958,
+      // floor(700,000 × …) = 6,904.
       expect([buyerRow.principal, buyerRow.interest]).to.deep.equal([300_000n, 2_958n]);
-      expect([sellerRow.principal, sellerRow.interest]).to.deep.equal([700_000n, 6_905n]);
+      expect([sellerRow.principal, sellerRow.interest]).to.deep.equal([700_000n, 6_904n]);
 
-      // The next repayment pays both by their split schedules: together what the single holder would have had.
-      await testDb().query(
-        `UPDATE repayment_schedules SET due_date = current_date + 1 WHERE loan_id = $1`,
-        { bind: [loan.id] },
-      );
+      // The repayment at the plan's figures (interest at 18%: floor(1,000,000 × 0.18 × 30/365) =
+      // 14,794) pays each by its rows; the rest of the interest is spread.
+      const spreadBefore = (await getBalances([platformAccount(AccountType.RevenueSpread)])).get(
+        'revenue:spread',
+      )!;
       const report = {
         creditorNo: body.creditorNo,
         period: 1,
@@ -358,8 +352,16 @@ describe('secondary market: assets and notes', function () {
       ).to.equal(201);
       await eventually(async () => (await loan.reload()).status === 'repaid');
       expect((await bal(buyer.userId, 'available')) - buyerMid).to.equal(302_958n);
-      expect((await bal(seller.userId, 'available')) - sellerMid).to.equal(706_905n);
-      expect(302_958n + 706_905n).to.equal(1_000_000n + 9_863n);
+      expect((await bal(seller.userId, 'available')) - sellerMid).to.equal(706_904n);
+      expect(
+        (await getBalances([platformAccount(AccountType.RevenueSpread)])).get('revenue:spread')! -
+          spreadBefore,
+      ).to.equal(14_794n - 2_958n - 6_904n);
+      expect([(await asset.reload()).principal, (await bought.reload()).principal]).to.deep.equal([
+        0n,
+        0n,
+      ]);
+      expect(await bal(buyer.userId, 'invested')).to.equal(0n);
     });
 
     it('when a buyer takes the whole asset, then the schedule moves to the buyer and the seller’s asset is invalidated', async () => {
@@ -415,7 +417,10 @@ describe('secondary market: assets and notes', function () {
       );
       const ids = placed.filter((p) => p.status === 202).map((p) => p.body.id as string);
       for (const p of placed.filter((x) => x.status !== 202))
-        expect(p.body.error.code).to.be.oneOf(['AMOUNT_OVER_TRADABLE', 'NOTE_ENDED']);
+        expect(p.body.error.code, JSON.stringify(p.body)).to.be.oneOf([
+          'AMOUNT_OVER_TRADABLE',
+          'NOTE_ENDED',
+        ]);
       for (const id of ids) await settled(id);
       const orders = await CreditOrder.findAll({ where: { id: ids } });
       const sold = orders
@@ -425,8 +430,14 @@ describe('secondary market: assets and notes', function () {
       expect(note.tradedAmount).to.equal(sold);
       expect(sold <= 1_000_000n).to.equal(true);
       expect(sold).to.equal(1_000_000n);
-      for (const o of orders.filter((x) => x.status === 'failed'))
-        expect(o.failCode).to.equal('OVERBUY');
+      // The losers failed before paying (the note sold out, or closed once it did): no payment.
+      for (const o of orders.filter((x) => x.status === 'failed')) {
+        expect(o.failCode).to.be.oneOf(['OVERBUY', 'NOTE_ENDED']);
+        expect(
+          await PaymentInstruction.count({ where: { purpose: 'transfer', refId: o.id } }),
+        ).to.equal(0);
+      }
+      expect(note.reservedAmount).to.equal(0n);
       const held = await Asset.findAll({
         where: { [Op.or]: [{ id: asset.id }, { parentAssetId: asset.id }] },
       });
@@ -519,7 +530,7 @@ describe('secondary market: assets and notes', function () {
           { token: buyer.token },
         );
         const crash = sinon.stub(CreditOrder.prototype, 'update').rejects(new Error('worker died'));
-        await confirmCreditOrder(res.body.id).catch(() => undefined);
+        await confirmCreditOrder(confirmDeps(), res.body.id).catch(() => undefined);
         crash.restore();
         expect((await CreditOrder.findByPk(res.body.id))!.status).to.equal('initial');
         expect([
@@ -529,11 +540,7 @@ describe('secondary market: assets and notes', function () {
         expect(
           await PaymentInstruction.count({ where: { purpose: 'transfer', refId: res.body.id } }),
         ).to.equal(0);
-        await testDb().query(
-          `UPDATE credit_orders SET created_at = now() - interval '2 minutes' WHERE id = $1`,
-          { bind: [res.body.id] },
-        );
-        expect(await sweepCreditOrders(rt.queues)).to.be.greaterThan(0);
+        expect(await sweepCreditOrders(rt.queues, 0)).to.be.greaterThan(0);
         const jobs = await q.getJobs(['waiting', 'delayed', 'prioritized']);
         expect(
           jobs.some(
@@ -558,17 +565,19 @@ describe('secondary market: assets and notes', function () {
           { noteId, principal: 200_000 },
           { token: buyer.token },
         );
-        expect(await confirmCreditOrder(res.body.id)).to.equal('buyer payment started');
+        expect(await confirmCreditOrder(confirmDeps(), res.body.id)).to.equal(
+          'buyer payment started',
+        );
         await eventually(
           async () => (await CreditOrder.findByPk(res.body.id))!.buyerPaymentStatus === 1,
         );
-        const crash = sinon.stub(RepaymentSchedule, 'create').rejects(new Error('worker died'));
-        await confirmCreditOrder(res.body.id).catch(() => undefined);
+        const crash = sinon.stub(RepaymentSchedule, 'bulkCreate').rejects(new Error('worker died'));
+        await confirmCreditOrder(confirmDeps(), res.body.id).catch(() => undefined);
         crash.restore();
         expect((await CreditOrder.findByPk(res.body.id))!.status).to.equal('processing');
         expect(await bal(buyer.userId, 'invested')).to.equal(0n);
-        expect(await confirmCreditOrder(res.body.id)).to.equal('success');
-        expect(await confirmCreditOrder(res.body.id)).to.equal('already success');
+        expect(await confirmCreditOrder(confirmDeps(), res.body.id)).to.equal('success');
+        expect(await confirmCreditOrder(confirmDeps(), res.body.id)).to.equal('already success');
         expect(await bal(buyer.userId, 'invested')).to.equal(200_000n);
         expect((await CreditNote.findByPk(noteId))!.tradedAmount).to.equal(200_000n);
       } finally {

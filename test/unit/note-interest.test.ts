@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildSchedule } from '../../src/modules/schedules/schedule';
+import { buildPlan } from '../../src/modules/schedules/schedule';
 import { noteInterest } from '../../src/modules/transfers/interest';
 
 describe('note interest (seed 003 detail, isLong=true)', () => {
@@ -20,7 +20,7 @@ describe('note interest (seed 003 detail, isLong=true)', () => {
 
   it('when an installment asset is in its third period, then the accrual runs from the second due date', () => {
     // 12,000,000 at 12% in 6 equal installments from 2026-01-15 (A = 2,070,580); periods 1 and 2 are paid.
-    const rows = buildSchedule({
+    const rows = buildPlan({
       principal: 12_000_000n,
       yearRate: '12',
       method: 'equal_installment',

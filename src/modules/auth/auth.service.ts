@@ -3,6 +3,7 @@ import { UniqueConstraintError } from 'sequelize';
 import type { Config } from '../../../config';
 import type { SmsPort } from '../../adapters/sms';
 import { safeEqual, type PiiCipher } from '../../lib/crypto';
+import { now } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskMobile } from '../../lib/masking';
 import { User, UserRole } from '../users/user.model';
@@ -54,7 +55,7 @@ async function recordFailure(deps: AuthDeps, who: string[]): Promise<void> {
 }
 
 async function startSession(deps: AuthDeps, user: User): Promise<AuthResult> {
-  await User.update({ lastLoginAt: new Date() }, { where: { id: user.id } });
+  await User.update({ lastLoginAt: now() }, { where: { id: user.id } });
   const token = await deps.sessions.create(
     String(user.id),
     'investor',
@@ -129,7 +130,7 @@ export async function changePassword(
     ]);
   }
   await User.update(
-    { passwordHash: await hashPassword(input.newPassword), passwordChangedAt: new Date() },
+    { passwordHash: await hashPassword(input.newPassword), passwordChangedAt: now() },
     { where: { id: userId } },
   );
   await deps.sessions.endAll(userId, 'investor');

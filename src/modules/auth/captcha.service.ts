@@ -1,17 +1,19 @@
 import type { Redis } from 'ioredis';
 import svgCaptcha from 'svg-captcha';
+import { nowMs } from '../../lib/clock';
 import { randomToken } from '../../lib/crypto';
 
 const key = (id: string) => `captcha:${id}`;
 
-/** A new image captcha; its answer is kept in Redis for `ttlSeconds`, to be checked once. */
+/** A new image captcha; its answer is good for `ttlSeconds` on the clock, to be checked once. */
 export async function issueCaptcha(
   redis: Redis,
   ttlSeconds: number,
 ): Promise<{ captchaId: string; svg: string; answer: string }> {
   const captcha = svgCaptcha.create({ size: 5, noise: 2, ignoreChars: '0oO1iIlL', color: true });
   const captchaId = randomToken(16);
-  await redis.set(key(captchaId), captcha.text.toLowerCase(), 'EX', ttlSeconds);
+  const expires = nowMs() + ttlSeconds * 1000;
+  await redis.set(key(captchaId), `${expires}:${captcha.text.toLowerCase()}`, 'EX', ttlSeconds);
   return { captchaId, svg: captcha.data, answer: captcha.text };
 }
 
@@ -21,6 +23,8 @@ export async function consumeCaptcha(
   captchaId: string,
   answer: string,
 ): Promise<boolean> {
-  const expected = await redis.getdel(key(captchaId));
-  return expected !== null && expected === answer.trim().toLowerCase();
+  const stored = await redis.getdel(key(captchaId));
+  if (stored === null) return false;
+  const [expires, expected] = stored.split(':');
+  return nowMs() <= Number(expires) && expected === answer.trim().toLowerCase();
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { nowMs } from '../../lib/clock';
 import { randomToken, sha256Hex } from '../../lib/crypto';
 
 /** Who a session belongs to. */
@@ -11,21 +12,34 @@ export interface Session {
 const sessionKey = (token: string) => `session:${sha256Hex(token)}`;
 const userSessionsKey = (role: string, userId: string) => `user-sessions:${role}:${userId}`;
 
+/** What is kept per session: who, and when it was last used (on the clock). */
+interface StoredSession extends Session {
+  ttl: number;
+  seenAt: number;
+}
+
 /**
- * Opaque session tokens in Redis (only their SHA-256 is stored), with sliding expiry: every
- * use extends the session by its TTL. Each user's sessions are indexed so that a password
- * change can end all of them.
+ * Opaque session tokens in Redis (only their SHA-256 is stored), with sliding expiry on the
+ * clock: a session unused for its TTL is over, and every use extends it. Redis expires the key
+ * too (clean-up). Each user's sessions are indexed so that a password change can end all of them.
  */
 export class SessionStore {
   constructor(private readonly redis: Redis) {}
 
   async create(userId: string, role: Session['role'], ttlSeconds: number): Promise<string> {
     const token = randomToken();
-    const session: Session = { userId, role, createdAt: new Date().toISOString() };
+    const at = nowMs();
+    const session: StoredSession = {
+      userId,
+      role,
+      createdAt: new Date(at).toISOString(),
+      ttl: ttlSeconds,
+      seenAt: at,
+    };
     const hash = sha256Hex(token);
     await this.redis
       .multi()
-      .set(`session:${hash}`, JSON.stringify({ ...session, ttl: ttlSeconds }), 'EX', ttlSeconds)
+      .set(`session:${hash}`, JSON.stringify(session), 'EX', ttlSeconds)
       .sadd(userSessionsKey(role, userId), hash)
       .expire(userSessionsKey(role, userId), ttlSeconds)
       .exec();
@@ -37,10 +51,15 @@ export class SessionStore {
     const key = sessionKey(token);
     const raw = await this.redis.get(key);
     if (!raw) return undefined;
-    const s = JSON.parse(raw) as Session & { ttl: number };
+    const s = JSON.parse(raw) as StoredSession;
+    const at = nowMs();
+    if (s.seenAt !== undefined && at - s.seenAt > s.ttl * 1000) {
+      await this.end(token);
+      return undefined;
+    }
     await this.redis
       .multi()
-      .expire(key, s.ttl)
+      .set(key, JSON.stringify({ ...s, seenAt: at }), 'EX', s.ttl)
       .expire(userSessionsKey(s.role, s.userId), s.ttl, 'GT')
       .exec();
     return { userId: s.userId, role: s.role, createdAt: s.createdAt };

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../../config';
 import type { SmsPort, SmsPurpose } from '../../adapters/sms';
 import type { PiiCipher } from '../../lib/crypto';
+import { now, nowMs } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskMobile } from '../../lib/masking';
 import { hitLimits, jakartaDay, secondsLeft } from '../../lib/rate-limit';
@@ -52,7 +53,7 @@ export async function issueSmsCode(
       [{ path: 'mobile', message: 'already registered' }],
     );
   }
-  const day = jakartaDay(input.now ?? new Date());
+  const day = jakartaDay(input.now ?? now());
   const { sms } = deps.config;
   const limits = [
     {
@@ -76,7 +77,7 @@ export async function issueSmsCode(
   ];
   const full = await hitLimits(deps.redis, limits);
   if (full) {
-    const retryAfter = await secondsLeft(deps.redis, full.key);
+    const retryAfter = secondsLeft(full);
     const what = limits.find((l) => l.key === full.key)!.what;
     throw new AppError(
       'RATE_LIMITED',
@@ -90,7 +91,15 @@ export async function issueSmsCode(
   await deps.redis
     .multi()
     .del(key)
-    .hset(key, 'h', deps.cipher.lookupHash(`${input.mobile}:${code}`), 't', '0')
+    .hset(
+      key,
+      'h',
+      deps.cipher.lookupHash(`${input.mobile}:${code}`),
+      't',
+      '0',
+      'e',
+      String(nowMs() + SMS_CODE_TTL_SECONDS * 1000),
+    )
     .expire(key, SMS_CODE_TTL_SECONDS)
     .exec();
   try {
@@ -104,10 +113,13 @@ export async function issueSmsCode(
   return { code, expiresIn: SMS_CODE_TTL_SECONDS };
 }
 
-// 1 = right (code spent), 0 = wrong (a try counted; the code dies at the limit), -1 = none.
+// 1 = right (code spent), 0 = wrong (a try counted; the code dies at the limit), -1 = none or
+// expired on the clock (ARGV[3], ms; Redis's own expiry only cleans up).
 const CONSUME = `
 local h = redis.call('HGET', KEYS[1], 'h')
 if not h then return -1 end
+local e = tonumber(redis.call('HGET', KEYS[1], 'e') or '0')
+if e > 0 and tonumber(ARGV[3]) > e then redis.call('DEL', KEYS[1]) return -1 end
 if h == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
 local t = redis.call('HINCRBY', KEYS[1], 't', 1)
 if t >= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) end
@@ -127,6 +139,7 @@ export async function consumeSmsCode(
       codeKey(purpose, mobile),
       deps.cipher.lookupHash(`${mobile}:${code}`),
       String(SMS_CODE_MAX_TRIES),
+      String(nowMs()),
     ),
   );
   if (res !== 1) {

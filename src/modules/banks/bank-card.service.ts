@@ -1,6 +1,7 @@
 import { Op, Transaction, UniqueConstraintError } from 'sequelize';
 import type { PiiCipher } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
+import { now } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskCard } from '../../lib/masking';
 import { KycStatus } from '../kyc/kyc.states';
@@ -53,7 +54,10 @@ export async function bindCard(
 ): Promise<{ card: BankCardView; created: boolean }> {
   try {
     return await withTransaction(User.sequelize!, async (transaction) => {
-      const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.UPDATE });
+      const user = await User.findByPk(userId, {
+        transaction,
+        lock: Transaction.LOCK.NO_KEY_UPDATE,
+      });
       if (!user) throw new AppError('NOT_FOUND', 'no such user');
       if (user.kycStatus !== KycStatus.Verified) {
         throw new AppError('KYC_REQUIRED', 'verify your identity (KYC) before binding a card');
@@ -82,7 +86,7 @@ export async function bindCard(
       const own = active.find((c) => String(c.userId) === String(userId));
       if (own && own.cardHash === cardHash && own.bankCode === bank.code)
         return { card: cardView(own, bank), created: false };
-      if (own) await own.update({ status: 'replaced', replacedAt: new Date() }, { transaction });
+      if (own) await own.update({ status: 'replaced', replacedAt: now() }, { transaction });
       const card = await BankCard.create(
         {
           userId,

@@ -1,9 +1,12 @@
-import { Transaction, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
+import type { Queue } from 'bullmq';
 import type { KycPort } from '../../adapters/kyc';
 import type { PiiCipher } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
 import { AppError } from '../../lib/errors';
+import { now, nowMs } from '../../lib/clock';
 import { maskIdCard, maskName } from '../../lib/masking';
+import { enqueueRecovery } from '../../queues/queues';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { User } from '../users/user.model';
 import { KycVerification } from './kyc.model';
@@ -13,7 +16,7 @@ import { KycStatus, kycMachine } from './kyc.states';
 export const kycView = (status: KycStatus) => ({ verified: status === KycStatus.Verified, status });
 
 const lockUser = async (userId: string, transaction: Transaction) => {
-  const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.UPDATE });
+  const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
   if (!user) throw new AppError('NOT_FOUND', 'no such user');
   return user;
 };
@@ -85,7 +88,7 @@ async function decide(
     const user = await lockUser(peek.userId, transaction);
     const v = (await KycVerification.findByPk(verificationId, {
       transaction,
-      lock: Transaction.LOCK.UPDATE,
+      lock: Transaction.LOCK.NO_KEY_UPDATE,
     }))!;
     if (v.status !== expected) return undefined;
     kycMachine.assert(v.status, to);
@@ -119,6 +122,44 @@ export async function runKycCheck(
   return to;
 }
 
+/**
+ * Recovery: pending submissions whose check job was lost are checked again; those the provider
+ * has not answered within `timeoutSeconds` (its retries spent, seed #4) go to manual review.
+ */
+export async function sweepKyc(
+  queues: Map<string, Queue>,
+  opts: { graceSeconds: number; timeoutSeconds: number },
+): Promise<{ rechecked: number; toManualReview: number }> {
+  const rows = await KycVerification.sequelize!.query<{ id: string; expired: boolean }>(
+    `SELECT id, created_at < $2 AS expired FROM kyc_verifications
+      WHERE status = 'pending' AND updated_at < $1
+      ORDER BY id LIMIT 500`,
+    {
+      bind: [
+        new Date(nowMs() - opts.graceSeconds * 1000),
+        new Date(nowMs() - opts.timeoutSeconds * 1000),
+      ],
+      type: QueryTypes.SELECT,
+    },
+  );
+  let toManualReview = 0;
+  for (const r of rows.filter((x) => x.expired)) {
+    const moved = await decide(String(r.id), KycStatus.ManualReview, KycStatus.Pending, {
+      reason: 'the KYC provider did not answer: manual review',
+    });
+    if (moved) toManualReview += 1;
+  }
+  const rechecked = await enqueueRecovery(
+    queues,
+    'kyc.verify',
+    'recover-kyc',
+    rows
+      .filter((x) => !x.expired)
+      .map((r) => ({ key: String(r.id), payload: { verificationId: String(r.id) } })),
+  );
+  return { rechecked, toManualReview };
+}
+
 /** Admin decision on a submission in manual review. */
 export async function reviewKyc(
   verificationId: string,
@@ -129,7 +170,7 @@ export async function reviewKyc(
     verifiedBy: decision.approve ? 'admin' : null,
     reason: decision.approve ? null : decision.reason,
     reviewedBy: decision.admin,
-    reviewedAt: new Date(),
+    reviewedAt: now(),
   });
   if (!v) {
     const current = await KycVerification.findByPk(verificationId);

@@ -16,6 +16,7 @@ export enum LedgerKind {
   ServiceFee = 'service_fee',
   RepaymentReceived = 'repayment_received',
   RepaymentClearing = 'repayment_clearing',
+  RepaymentReturned = 'repayment_returned',
   TransferBuy = 'transfer_buy',
   TransferSell = 'transfer_sell',
   TransferFee = 'transfer_fee',

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { QueryTypes, type Transaction } from 'sequelize';
+import { now } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import type { TxOptions } from '../../lib/db';
 import { toIdr } from '../../lib/money';
-import { ALLOW_NEGATIVE, type AccountRef, type AccountType, accountCode } from './ledger.accounts';
+import { type AccountRef, type AccountType, accountCode } from './ledger.accounts';
 import { LedgerKind } from './ledger.kinds';
 import { Account } from './ledger.model';
 
@@ -102,14 +103,18 @@ function hashEntries(kind: string, entries: CheckedPosting['entries']): string {
 }
 
 async function findExisting(
-  key: string,
+  keys: string[],
   transaction: Transaction,
-): Promise<{ id: string; entries_hash: string } | undefined> {
-  const rows = await Account.sequelize!.query<{ id: string; entries_hash: string }>(
-    'SELECT id, entries_hash FROM ledger_transactions WHERE idempotency_key = $1',
-    { bind: [key], type: QueryTypes.SELECT, transaction },
+): Promise<Map<string, { id: string; entries_hash: string }>> {
+  const rows = await Account.sequelize!.query<{
+    id: string;
+    idempotency_key: string;
+    entries_hash: string;
+  }>(
+    'SELECT id, idempotency_key, entries_hash FROM ledger_transactions WHERE idempotency_key = ANY($1::text[])',
+    { bind: [keys], type: QueryTypes.SELECT, transaction },
   );
-  return rows[0];
+  return new Map(rows.map((r) => [r.idempotency_key, r]));
 }
 
 function replayOf(
@@ -132,121 +137,224 @@ function replayOf(
 }
 
 /**
- * Posts one balanced ledger transaction inside the caller's database transaction.
+ * Posts one balanced ledger transaction inside the caller's database transaction: see
+ * `postTransactions`.
+ */
+export async function postTransaction(posting: Posting, opts: TxOptions): Promise<PostingResult> {
+  const [result] = await postTransactions([posting], opts);
+  return result;
+}
+
+/**
+ * Posts balanced ledger transactions inside the caller's database transaction, in a fixed
+ * number of statements however many there are (a batch of purchases is one round of them).
  *
- * - refuses an unbalanced set (and the database re-checks at commit);
- * - refuses to take an account below zero unless its type allows it (INSUFFICIENT_BALANCE);
- * - the same idempotency key again with the same entries does nothing and returns the first
- *   transaction; with other entries it throws IDEMPOTENCY_CONFLICT;
- * - creates missing accounts, then locks every account row in id order (one fixed order for
- *   every posting, so concurrent postings neither deadlock nor lose an update).
+ * - refuses an unbalanced, empty or malformed set (and the database re-checks at commit);
+ * - refuses to take an investor account below zero (INSUFFICIENT_BALANCE; nothing written);
+ * - a key posted before with the same entries does nothing and returns the first transaction;
+ *   with other entries it throws IDEMPOTENCY_CONFLICT; two postings of one key in one call are
+ *   a bug;
+ * - investor accounts are created when missing, then locked in id order (one fixed order for
+ *   every posting, so concurrent postings neither deadlock nor lose an update), and their
+ *   cached balance and each entry's running balance are written;
+ * - platform accounts (escrow, clearing, borrower payable, super investor, revenues) are
+ *   neither locked nor updated: no overdraft is checked on them, so no posting queues on
+ *   their row, and their balance is the sum of their entries (`getBalances`).
  * Nothing is written when it throws.
  */
-export async function postTransaction(
-  posting: Posting,
+export async function postTransactions(
+  postings: Posting[],
   { transaction }: TxOptions,
-): Promise<PostingResult> {
+): Promise<PostingResult[]> {
+  if (postings.length === 0) return [];
   const sequelize = Account.sequelize!;
-  const { entries, net } = checkPosting(posting);
-  const hash = hashEntries(posting.kind, entries);
-
-  const before = await findExisting(posting.idempotencyKey, transaction);
-  if (before) return replayOf(before, hash, posting.idempotencyKey);
-
-  const codes = net.map((e) => e.code);
-  await sequelize.query(
-    `INSERT INTO accounts (code, type, owner_user_id, allow_negative)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[])
-     ON CONFLICT (code) DO NOTHING`,
-    {
-      bind: [
-        codes,
-        net.map((e) => e.type),
-        net.map((e) => e.ownerUserId),
-        net.map((e) => ALLOW_NEGATIVE.has(e.type)),
-      ],
-      transaction,
-    },
-  );
-  const locked = await sequelize.query<{
-    id: string;
-    code: string;
-    balance: string;
-    allow_negative: boolean;
-  }>(
-    'SELECT id, code, balance, allow_negative FROM accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE',
-    { bind: [codes], type: QueryTypes.SELECT, transaction },
-  );
-  const byCode = new Map(locked.map((a) => [a.code, a]));
-
-  const rows = net.map((e) => {
-    const account = byCode.get(e.code)!;
-    return {
-      accountId: account.id,
-      code: e.code,
-      before: toIdr(account.balance),
-      after: toIdr(account.balance) + e.amount,
-      allowNegative: account.allow_negative,
-    };
+  const checked = postings.map((p) => {
+    const c = checkPosting(p);
+    return { posting: p, ...c, hash: hashEntries(p.kind, c.entries) };
   });
-  const short = rows.filter((r) => r.after < 0n && !r.allowNegative);
-  if (short.length > 0) {
-    // A concurrent posting of the same key may have committed while we waited for the locks.
-    const raced = await findExisting(posting.idempotencyKey, transaction);
-    if (raced) return replayOf(raced, hash, posting.idempotencyKey);
-    throw new AppError(
-      'INSUFFICIENT_BALANCE',
-      'insufficient balance',
-      short.map((r) => ({ path: r.code, message: `balance would become ${r.after}` })),
+  const keys = checked.map((c) => c.posting.idempotencyKey);
+  if (new Set(keys).size !== keys.length)
+    throw new AppError('INTERNAL_ERROR', 'one ledger key twice in one batch of postings');
+
+  const results = new Map<string, PostingResult>();
+  const before = await findExisting(keys, transaction);
+  for (const c of checked) {
+    const prior = before.get(c.posting.idempotencyKey);
+    if (prior)
+      results.set(c.posting.idempotencyKey, replayOf(prior, c.hash, c.posting.idempotencyKey));
+  }
+  let todo = checked.filter((c) => !results.has(c.posting.idempotencyKey));
+  if (todo.length === 0) return keys.map((k) => results.get(k)!);
+
+  const investorNet = todo.flatMap((c) => c.net).filter((e) => e.ownerUserId !== null);
+  const investor = new Map<string, { id: string; balance: bigint }>();
+  if (investorNet.length > 0) {
+    const byCode = new Map(investorNet.map((e) => [e.code, e]));
+    const codes = [...byCode.keys()];
+    await sequelize.query(
+      `INSERT INTO accounts (code, type, owner_user_id, allow_negative)
+       SELECT c, t, u, false FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(c, t, u)
+       ON CONFLICT (code) DO NOTHING`,
+      {
+        bind: [
+          codes,
+          codes.map((c) => byCode.get(c)!.type),
+          codes.map((c) => byCode.get(c)!.ownerUserId),
+        ],
+        transaction,
+      },
     );
+    const locked = await sequelize.query<{ id: string; code: string; balance: string }>(
+      'SELECT id, code, balance FROM accounts WHERE code = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE',
+      { bind: [codes], type: QueryTypes.SELECT, transaction },
+    );
+    for (const a of locked) investor.set(a.code, { id: a.id, balance: toIdr(a.balance) });
   }
 
-  const inserted = await sequelize.query<{ id: string }>(
+  // Balances after each posting, in order; a posting that would overdraw refuses the whole call.
+  const apply = (list: typeof todo) => {
+    const balances = new Map([...investor].map(([code, a]) => [code, a.balance]));
+    const short: { path: string; message: string }[] = [];
+    for (const c of list)
+      for (const e of c.net) {
+        if (e.ownerUserId === null) continue;
+        const after = balances.get(e.code)! + e.amount;
+        balances.set(e.code, after);
+        if (after < 0n) short.push({ path: e.code, message: `balance would become ${after}` });
+      }
+    return { balances, short };
+  };
+  let { short } = apply(todo);
+  if (short.length > 0) {
+    // A concurrent posting of a key may have committed while we waited for the locks.
+    const raced = await findExisting(
+      todo.map((c) => c.posting.idempotencyKey),
+      transaction,
+    );
+    if (raced.size > 0) {
+      for (const c of todo) {
+        const r = raced.get(c.posting.idempotencyKey);
+        if (r) results.set(c.posting.idempotencyKey, replayOf(r, c.hash, c.posting.idempotencyKey));
+      }
+      todo = todo.filter((c) => !raced.has(c.posting.idempotencyKey));
+      ({ short } = apply(todo));
+    }
+    if (short.length > 0) throw new AppError('INSUFFICIENT_BALANCE', 'insufficient balance', short);
+    if (todo.length === 0) return keys.map((k) => results.get(k)!);
+  }
+
+  const inserted = await sequelize.query<{ id: string; idempotency_key: string }>(
     `INSERT INTO ledger_transactions (kind, idempotency_key, entries_hash, metadata)
-     VALUES ($1, $2, $3, $4::jsonb)
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key`,
     {
-      bind: [posting.kind, posting.idempotencyKey, hash, JSON.stringify(posting.metadata ?? {})],
+      bind: [
+        todo.map((c) => c.posting.kind),
+        todo.map((c) => c.posting.idempotencyKey),
+        todo.map((c) => c.hash),
+        todo.map((c) => JSON.stringify(c.posting.metadata ?? {})),
+      ],
       type: QueryTypes.SELECT,
       transaction,
     },
   );
-  if (inserted.length === 0) {
-    return replayOf(
-      (await findExisting(posting.idempotencyKey, transaction))!,
-      hash,
-      posting.idempotencyKey,
-    );
-  }
-  const transactionId = inserted[0].id;
-  // Entries as given, each with the running balance of its account.
-  const running = new Map(rows.map((r) => [r.code, r]));
-  const balances = new Map(rows.map((r) => [r.code, r.before]));
-  const entryRows = entries.map((e) => {
-    const after = balances.get(e.code)! + e.amount;
-    balances.set(e.code, after);
-    return { accountId: running.get(e.code)!.accountId, amount: e.amount, after, memo: e.memo };
-  });
-  await sequelize.query(
-    `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after, memo)
-     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::text[])`,
-    {
-      bind: [
-        transactionId,
-        entryRows.map((r) => r.accountId),
-        entryRows.map((r) => r.amount.toString()),
-        entryRows.map((r) => r.after.toString()),
-        entryRows.map((r) => r.memo),
-      ],
+  const ids = new Map(inserted.map((r) => [r.idempotency_key, r.id]));
+  if (ids.size < todo.length) {
+    // Posted meanwhile by a concurrent caller (it committed while we waited on its key).
+    const raced = await findExisting(
+      todo.filter((c) => !ids.has(c.posting.idempotencyKey)).map((c) => c.posting.idempotencyKey),
       transaction,
-    },
-  );
-  await sequelize.query(
-    `UPDATE accounts a SET balance = v.balance, updated_at = now()
-     FROM unnest($1::bigint[], $2::bigint[]) AS v(id, balance) WHERE a.id = v.id`,
-    { bind: [rows.map((r) => r.accountId), rows.map((r) => r.after.toString())], transaction },
-  );
-  return { transactionId, replayed: false };
+    );
+    for (const c of todo)
+      if (!ids.has(c.posting.idempotencyKey))
+        results.set(
+          c.posting.idempotencyKey,
+          replayOf(raced.get(c.posting.idempotencyKey)!, c.hash, c.posting.idempotencyKey),
+        );
+    todo = todo.filter((c) => ids.has(c.posting.idempotencyKey));
+  }
+
+  // Entries as given, each investor entry with the running balance of its account.
+  const running = new Map([...investor].map(([code, a]) => [code, a.balance]));
+  const entryRows: {
+    tx: string;
+    code: string;
+    amount: bigint;
+    after: bigint | null;
+    memo: string | null;
+  }[] = [];
+  for (const c of todo) {
+    const tx = ids.get(c.posting.idempotencyKey)!;
+    results.set(c.posting.idempotencyKey, { transactionId: tx, replayed: false });
+    for (const e of c.entries) {
+      const inv = investor.get(e.code);
+      let after: bigint | null = null;
+      if (inv) {
+        after = running.get(e.code)! + e.amount;
+        running.set(e.code, after);
+      }
+      entryRows.push({
+        tx,
+        code: e.code,
+        amount: e.amount,
+        after,
+        memo: e.memo,
+      });
+    }
+  }
+  // Accounts by code (platform accounts exist from the seed; their rows are only read).
+  if (entryRows.length > 0)
+    await sequelize.query(
+      `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after, memo)
+       SELECT v.tx, a.id, v.amount, v.after, v.memo
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY
+              AS v(tx, code, amount, after, memo, n)
+         JOIN accounts a ON a.code = v.code
+        ORDER BY v.n`,
+      {
+        bind: [
+          entryRows.map((r) => r.tx),
+          entryRows.map((r) => r.code),
+          entryRows.map((r) => r.amount.toString()),
+          entryRows.map((r) => (r.after === null ? null : r.after.toString())),
+          entryRows.map((r) => r.memo),
+        ],
+        transaction,
+      },
+    );
+  const moved = [...investor].filter(([code, a]) => running.get(code) !== a.balance);
+  if (moved.length > 0)
+    await sequelize.query(
+      `UPDATE accounts a SET balance = v.balance, updated_at = $3
+       FROM unnest($1::bigint[], $2::bigint[]) AS v(id, balance) WHERE a.id = v.id`,
+      {
+        bind: [
+          moved.map(([, a]) => a.id),
+          moved.map(([code]) => running.get(code)!.toString()),
+          now(),
+        ],
+        transaction,
+      },
+    );
+  return keys.map((k) => results.get(k)!);
+}
+
+/**
+ * postTransaction inside a savepoint of the caller's transaction: when an account would go
+ * below zero it returns undefined and nothing of it is written (the caller's work stands).
+ */
+export async function tryPostTransaction(
+  posting: Posting,
+  { transaction }: TxOptions,
+): Promise<PostingResult | undefined> {
+  try {
+    return await Account.sequelize!.transaction({ transaction }, (savepoint) =>
+      postTransaction(posting, { transaction: savepoint }),
+    );
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'INSUFFICIENT_BALANCE') return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -290,19 +398,36 @@ export async function reverseTransaction(
   );
 }
 
-/** Cached balances of the given accounts (0 for an account that has never moved). */
+/**
+ * Balances of the given accounts (0 for an account that has never moved): an investor
+ * account's cached balance, a platform account's sum of entries (index-only).
+ */
 export async function getBalances(
   refs: AccountRef[],
   opts: Partial<TxOptions> = {},
 ): Promise<Map<string, bigint>> {
   const codes = refs.map(accountCode);
   const rows = await Account.sequelize!.query<{ code: string; balance: string }>(
-    'SELECT code, balance FROM accounts WHERE code = ANY($1::text[])',
+    `SELECT code, CASE WHEN owner_user_id IS NULL
+                       THEN (SELECT COALESCE(SUM(e.amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)
+                       ELSE balance END::text AS balance
+       FROM accounts a WHERE code = ANY($1::text[])`,
     { bind: [codes], type: QueryTypes.SELECT, transaction: opts.transaction },
   );
   const found = new Map(rows.map((r) => [r.code, toIdr(r.balance)]));
   return new Map(codes.map((c) => [c, found.get(c) ?? 0n]));
 }
+
+/**
+ * Every account's balance: investor accounts' cached balances, platform accounts' sums of
+ * entries (they keep no cached balance). For the trial balance and finance's reports.
+ */
+export const ACCOUNT_BALANCES_SQL = `
+  SELECT a.id, a.code, a.type, a.owner_user_id, a.allow_negative,
+         CASE WHEN a.owner_user_id IS NULL
+              THEN (SELECT COALESCE(SUM(e.amount), 0) FROM ledger_entries e WHERE e.account_id = a.id)
+              ELSE a.balance END AS balance
+    FROM accounts a`;
 
 /** One account whose cached balance disagrees with the sum of its entries. */
 export interface BalanceMismatch {
@@ -315,7 +440,7 @@ export interface BalanceMismatch {
 export interface LedgerCheck {
   /** Sum of every entry: zero in a sound ledger. */
   trialBalance: bigint;
-  /** Sum of every cached balance: zero in a sound ledger. */
+  /** Sum of every balance (investor accounts cached, platform accounts derived): zero in a sound ledger. */
   cachedTotal: bigint;
   /** Balance per account type, for the printed trial balance. */
   byType: { type: string; accounts: number; balance: bigint }[];
@@ -324,23 +449,32 @@ export interface LedgerCheck {
   ok: boolean;
 }
 
-/** Recomputes every balance from the entries and compares it with the cache. Read-only. */
+/**
+ * Recomputes every investor balance from the entries and compares it with the cache; a
+ * platform account that may not go below zero (a revenue) and has is listed too. Read-only.
+ */
 export async function checkLedger(opts: Partial<TxOptions> = {}): Promise<LedgerCheck> {
   const sequelize = Account.sequelize!;
   const q = <T extends object>(sql: string) =>
     sequelize.query<T>(sql, { type: QueryTypes.SELECT, transaction: opts.transaction });
   const [totals] = await q<{ entries: string; cached: string }>(
     `SELECT (SELECT COALESCE(SUM(amount), 0) FROM ledger_entries)::text AS entries,
-            (SELECT COALESCE(SUM(balance), 0) FROM accounts)::text AS cached`,
+            (SELECT COALESCE(SUM(balance), 0) FROM (${ACCOUNT_BALANCES_SQL}) b)::text AS cached`,
   );
   const byType = await q<{ type: string; accounts: string; balance: string }>(
-    'SELECT type, COUNT(*)::text AS accounts, SUM(balance)::text AS balance FROM accounts GROUP BY type ORDER BY type',
+    `SELECT type, COUNT(*)::text AS accounts, SUM(balance)::text AS balance
+       FROM (${ACCOUNT_BALANCES_SQL}) b GROUP BY type ORDER BY type`,
   );
+  // Cached balances (investor accounts) against their entries; platform accounts have none.
   const mismatches = await q<{ code: string; cached: string; computed: string }>(
     `SELECT a.code, a.balance::text AS cached, COALESCE(s.total, 0)::text AS computed
        FROM accounts a LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM ledger_entries GROUP BY account_id) s
          ON s.account_id = a.id
-      WHERE a.balance <> COALESCE(s.total, 0) ORDER BY a.code`,
+      WHERE a.owner_user_id IS NOT NULL AND a.balance <> COALESCE(s.total, 0)
+      UNION ALL
+     SELECT code, balance::text, balance::text FROM (${ACCOUNT_BALANCES_SQL}) b
+      WHERE owner_user_id IS NULL AND NOT allow_negative AND balance < 0
+      ORDER BY 1`,
   );
   const unbalanced = await q<{ idempotency_key: string; sum: string }>(
     `SELECT t.idempotency_key, COALESCE(SUM(e.amount), 0)::text AS sum

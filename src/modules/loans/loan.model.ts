@@ -1,4 +1,5 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
+import { jakartaDate } from '../../lib/clock';
 import { IdrColumn } from '../../lib/model-columns';
 import type { LoanStatus } from './loan.states';
 
@@ -102,6 +103,10 @@ export class Loan extends Model {
 
   declare createdAt: Date;
 }
+
+/** The Jakarta date a loan was disbursed: its interest start (计息日), null before. */
+export const interestStartOf = (loan: Pick<Loan, 'loanTime'>): string | null =>
+  loan.loanTime ? jakartaDate(loan.loanTime) : null;
 
 /** The partner's loan record exactly as received (原始债权表), card number encrypted. */
 @Table({ tableName: 'loan_originals', timestamps: false })

@@ -15,8 +15,8 @@ export enum LoanStatus {
 
 /**
  * open → settling (deadline, or filled) → failed (流标) | full (满标, after a super-investor top-up
- * if needed) → disbursing → repaying | disburse_failed (→ disbursing again) → overdue ⇄ repaying
- * → repaid.
+ * if needed) → disbursing → repaying | disburse_failed (→ disbursing again, or → repaying when the
+ * gateway's success follows its failure) → overdue ⇄ repaying → repaid.
  */
 export const loanMachine = new StateMachine<LoanStatus>('loan', {
   [LoanStatus.Open]: [LoanStatus.Settling],
@@ -24,7 +24,7 @@ export const loanMachine = new StateMachine<LoanStatus>('loan', {
   [LoanStatus.Failed]: [],
   [LoanStatus.Full]: [LoanStatus.Disbursing],
   [LoanStatus.Disbursing]: [LoanStatus.Repaying, LoanStatus.DisburseFailed],
-  [LoanStatus.DisburseFailed]: [LoanStatus.Disbursing],
+  [LoanStatus.DisburseFailed]: [LoanStatus.Disbursing, LoanStatus.Repaying],
   [LoanStatus.Repaying]: [LoanStatus.Overdue, LoanStatus.Repaid],
   [LoanStatus.Overdue]: [LoanStatus.Repaying, LoanStatus.Repaid],
   [LoanStatus.Repaid]: [],

@@ -1,8 +1,14 @@
 import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
-import { loanDetail, listOpenLoans, loanView, receiveLoan } from './loans.service';
-import { loanIntakeBody, loanListQuery, loanOut } from './loans.schemas';
+import { loanDetail, listOpenLoans, loanView, partnerLoanView, receiveLoan } from './loans.service';
+import {
+  creditorNoParam,
+  loanIntakeBody,
+  loanListQuery,
+  loanOut,
+  planRowOut,
+} from './loans.schemas';
 
 /** Loan intake from the partner (seed items 9-10) and the loan list and detail (item 12). */
 export function loansRoutes(
@@ -37,6 +43,32 @@ export function loansRoutes(
     .route(
       {
         method: 'get',
+        path: '/partner/v1/loans/:creditorNo',
+        summary:
+          'Partner reads a loan with its repayment plan (signed; the signed body is empty); the plan is empty before disbursement',
+        tags: ['partner'],
+        auth: 'partner',
+        request: { params: creditorNoParam },
+        responses: {
+          200: {
+            description: 'the loan out plus repaymentPlan',
+            schema: loanOut.keys({
+              yearRateLoan: Joi.string(),
+              serviceFee: Joi.alternatives(Joi.number().integer(), Joi.string()),
+              repaymentPlan: Joi.array().items(planRowOut),
+            }),
+          },
+          401: { description: 'INVALID_SIGNATURE' },
+          404: { description: 'NOT_FOUND' },
+        },
+      },
+      async (ctx) => {
+        ctx.body = await partnerLoanView(ctx.state.params.creditorNo);
+      },
+    )
+    .route(
+      {
+        method: 'get',
         path: '/api/v1/loans',
         summary:
           'Open loans: filters minYearRateFin/maxYearRateFin, minAmountApply/maxAmountApply, minTerm/maxTerm (+termUnit); paged, sorted',
@@ -66,13 +98,7 @@ export function loansRoutes(
         summary: 'One loan with its borrower (PII masked)',
         tags: ['loans'],
         auth: 'none',
-        request: {
-          params: Joi.object({
-            creditorNo: Joi.string()
-              .pattern(/^[A-Za-z0-9_-]{1,64}$/)
-              .required(),
-          }),
-        },
+        request: { params: creditorNoParam },
         responses: { 200: { description: 'loan detail' }, 404: { description: 'NOT_FOUND' } },
       },
       async (ctx) => {

@@ -113,3 +113,19 @@ export const loanOut = Joi.object({
   loanTime: Joi.date().allow(null),
   dueTime: Joi.date().allow(null),
 });
+
+/** A loan's creditorNo in a path. */
+export const creditorNoParam = Joi.object({
+  creditorNo: Joi.string()
+    .pattern(/^[A-Za-z0-9_-]{1,64}$/)
+    .required(),
+});
+
+/** One period of a loan's repayment plan, as the partner reads it. */
+export const planRowOut = Joi.object({
+  period: Joi.number().integer(),
+  dueDate: Joi.string().description('YYYY-MM-DD (Jakarta)'),
+  principal: amountOut,
+  interest: amountOut,
+  status: Joi.string().valid('pending', 'paid'),
+});

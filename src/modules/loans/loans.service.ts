@@ -1,11 +1,16 @@
-import { Op, UniqueConstraintError } from 'sequelize';
+import { Op, QueryTypes, UniqueConstraintError } from 'sequelize';
+import type { Queue } from 'bullmq';
 import type { PartnerPort } from '../../adapters/partner';
 import type { PiiCipher } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import { maskName } from '../../lib/masking';
 import { Dec, idrToJson } from '../../lib/money';
+import { now, nowMs } from '../../lib/clock';
+import { enqueueRecovery } from '../../queues/queues';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
+import { planRowView } from '../schedules/schedule';
+import { RepaymentPlan } from '../schedules/schedule.model';
 import { Borrower, Loan, LoanOriginal } from './loan.model';
 import type { LoanIntake } from './loans.schemas';
 import { LoanStatus } from './loan.states';
@@ -170,13 +175,49 @@ export async function fetchBorrower(
         contactsVerified: Boolean(info.isLinkmanAuth),
         insuranceVerified: Boolean(info.isInsuranceCardAuth),
         familyVerified: Boolean(info.isFamilyCardAuth),
-        fetchedAt: new Date(),
+        fetchedAt: now(),
       },
       { transaction, conflictFields: ['borrower_id'] as never },
     );
-    await loan.update({ borrowerFetchedAt: new Date() }, { transaction });
+    await loan.update({ borrowerFetchedAt: now() }, { transaction });
   });
   return 'fetched';
+}
+
+/**
+ * Recovery: loans whose settlement job was lost (open past the deadline, settling or full and
+ * idle) get it again, and loans whose borrower was never fetched get the fetch again.
+ */
+export async function sweepLoans(
+  queues: Map<string, Queue>,
+  graceSeconds: number,
+): Promise<{ settle: number; borrower: number }> {
+  const settle = await Loan.sequelize!.query<{ id: string }>(
+    `SELECT id FROM loans
+      WHERE (status = 'open' AND deadline < $1)
+         OR (status IN ('settling', 'full') AND updated_at < $1)
+      ORDER BY id LIMIT 500`,
+    { bind: [new Date(nowMs() - graceSeconds * 1000)], type: QueryTypes.SELECT },
+  );
+  const borrower = await Loan.sequelize!.query<{ creditor_no: string }>(
+    `SELECT creditor_no FROM loans
+      WHERE borrower_fetched_at IS NULL AND created_at < $1
+      ORDER BY id LIMIT 500`,
+    { bind: [new Date(nowMs() - graceSeconds * 1000)], type: QueryTypes.SELECT },
+  );
+  await enqueueRecovery(
+    queues,
+    'loan.settle',
+    'recover-settle',
+    settle.map((r) => ({ key: String(r.id), payload: { loanId: String(r.id) } })),
+  );
+  await enqueueRecovery(
+    queues,
+    'borrower.fetch',
+    'recover-borrower',
+    borrower.map((r) => ({ key: r.creditor_no, payload: { creditorNo: r.creditor_no } })),
+  );
+  return { settle: settle.length, borrower: borrower.length };
 }
 
 const SORT_COLUMNS = {
@@ -221,6 +262,25 @@ export async function listOpenLoans(q: {
     offset: (q.page - 1) * q.pageSize,
   });
   return { items: rows.map(loanView), page: q.page, pageSize: q.pageSize, total: count };
+}
+
+/**
+ * GET /partner/v1/loans/:creditorNo (the partner, signed): the loan out plus its repayment plan
+ * (what the borrower owes per period, fixed at disbursement; empty before).
+ */
+export async function partnerLoanView(creditorNo: string) {
+  const loan = await Loan.findOne({ where: { creditorNo } });
+  if (!loan) throw new AppError('NOT_FOUND', `no loan ${creditorNo}`);
+  const plan = await RepaymentPlan.findAll({
+    where: { loanId: loan.id },
+    order: [['period', 'ASC']],
+  });
+  return {
+    ...loanView(loan),
+    yearRateLoan: new Dec(loan.yearRateLoan).toFixed(4),
+    serviceFee: idrToJson(loan.serviceFee),
+    repaymentPlan: plan.map(planRowView),
+  };
 }
 
 /** GET /api/v1/loans/:creditorNo: the loan with its borrower, PII masked or left out. */

@@ -1,10 +1,13 @@
 import { QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
+import type { Queue } from 'bullmq';
 import type { PartnerPort } from '../../adapters/partner';
 import type { Config } from '../../../config';
 import type { PiiCipher } from '../../lib/crypto';
 import { sha256Hex } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
 import { AppError, isAppError } from '../../lib/errors';
+import { now, nowMs } from '../../lib/clock';
+import { planted } from '../../lib/plants';
 import { idrToJson, toIdr } from '../../lib/money';
 import { BankCard } from '../banks/bank-card.model';
 import { KycVerification } from '../kyc/kyc.model';
@@ -14,6 +17,7 @@ import { LedgerKind } from '../ledger/ledger.kinds';
 import { getBalances, postTransaction } from '../ledger/ledger.service';
 import { Loan } from '../loans/loan.model';
 import { LoanStatus } from '../loans/loan.states';
+import { enqueueRecovery } from '../../queues/queues';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { createInstruction } from '../payments/instructions';
 import { User } from '../users/user.model';
@@ -110,13 +114,19 @@ export interface LockDeps {
   config: Readonly<Config>;
 }
 
-/** The investor's current total at risk: principal invested plus shares locked and not yet paid. */
-async function outstandingOf(userId: string, transaction: Transaction): Promise<bigint> {
+/**
+ * The investor's total at risk (INVESTOR_LIMIT_AMOUNT, seed #13 限额): principal still invested
+ * (primary and secondary assets alike), shares locked and not yet paid, and the principal of
+ * secondary-market orders in flight.
+ */
+export async function outstandingOf(userId: string, transaction?: Transaction): Promise<bigint> {
   const invested =
     (await getBalances([investorAccount(userId, 'invested')], { transaction })).values().next()
       .value ?? 0n;
   const [row] = await Order.sequelize!.query<{ total: string }>(
-    'SELECT COALESCE(SUM(amount), 0)::text AS total FROM orders WHERE user_id = $1 AND holds_lock',
+    `SELECT ((SELECT COALESCE(SUM(amount), 0) FROM orders WHERE user_id = $1 AND holds_lock)
+           + (SELECT COALESCE(SUM(principal), 0) FROM credit_orders
+               WHERE buyer_id = $1 AND status IN ('initial', 'processing', 'abnormal')))::text AS total`,
     { bind: [userId], type: QueryTypes.SELECT, transaction },
   );
   return invested + toIdr(row.total);
@@ -150,17 +160,41 @@ export async function lockOrder(deps: LockDeps, orderId: string): Promise<OrderS
           : undefined;
     if (!broken) throw err;
     return withTransaction(Order.sequelize!, async (transaction) => {
-      const o = (await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
+      const o = (await Order.findByPk(orderId, {
+        transaction,
+        lock: Transaction.LOCK.NO_KEY_UPDATE,
+      }))!;
       if (o.status !== OrderStatus.Pending) return o.status;
       await moveOrder(
         o,
         OrderStatus.Rejected,
-        { failCode: broken.code, failReason: broken.reason, endedAt: new Date() },
+        { failCode: broken.code, failReason: broken.reason, endedAt: now() },
         transaction,
       );
       return OrderStatus.Rejected;
     });
   }
+}
+
+/**
+ * Seed #11: does the investor have an active loan at the partner? Asked with the verified
+ * identity (name, NIK, mobile), outside any transaction (a network call). No KYC: false.
+ */
+export async function hasPartnerLoan(
+  deps: { partner: PartnerPort; cipher: PiiCipher },
+  userId: string,
+): Promise<boolean> {
+  const kyc = await KycVerification.findOne({
+    where: { userId, status: KycStatus.Verified },
+    order: [['id', 'DESC']],
+  });
+  if (!kyc) return false;
+  const user = await User.findByPk(userId);
+  return deps.partner.hasActiveLoan({
+    name: kyc.realName,
+    idCardNo: deps.cipher.decrypt(kyc.nikEncrypted),
+    mobile: user?.mobile ?? '',
+  });
 }
 
 /** Rules about the investor (outside the transaction: the partner check is a network call). */
@@ -182,16 +216,7 @@ async function checkInvestorRules(deps: LockDeps, order: Order): Promise<BankCar
       `the amount must be a multiple of ${investStepAmount}`,
     );
   }
-  const kyc = await KycVerification.findOne({
-    where: { userId: order.userId, status: KycStatus.Verified },
-    order: [['id', 'DESC']],
-  });
-  const hasLoan = await deps.partner.hasActiveLoan({
-    name: kyc!.realName,
-    idCardNo: deps.cipher.decrypt(kyc!.nikEncrypted),
-    mobile: user.mobile ?? '',
-  });
-  if (hasLoan)
+  if (await hasPartnerLoan(deps, order.userId))
     throw new RuleBroken(
       OrderFailCode.HasPartnerLoan,
       'the investor has an active loan at the partner',
@@ -207,8 +232,11 @@ async function reserveAndPay(
   transaction: Transaction,
 ): Promise<OrderStatus> {
   const peek = (await Order.findByPk(orderId, { transaction }))!;
-  await User.findByPk(peek.userId, { transaction, lock: Transaction.LOCK.UPDATE });
-  const order = (await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
+  await User.findByPk(peek.userId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
+  const order = (await Order.findByPk(orderId, {
+    transaction,
+    lock: Transaction.LOCK.NO_KEY_UPDATE,
+  }))!;
   if (order.status !== OrderStatus.Pending) return order.status;
   const outstanding = await outstandingOf(order.userId, transaction);
   if (outstanding + order.amount > deps.config.investorLimitAmount) {
@@ -217,15 +245,10 @@ async function reserveAndPay(
       `the investor's outstanding total would exceed ${deps.config.investorLimitAmount}`,
     );
   }
-  const [reserved] = await Order.sequelize!.query<{ id: string }>(
-    `UPDATE loans SET locked_amount = locked_amount + $2, updated_at = now()
-      WHERE id = $1 AND status = 'open' AND deadline > now() AND locked_amount + bought_amount + $2 <= amount
-      RETURNING id`,
-    { bind: [order.loanId, order.amount.toString()], type: QueryTypes.SELECT, transaction },
-  );
-  if (!reserved) {
+  const at = now();
+  if (!(await reserveShare(order, at, transaction))) {
     const loan = (await Loan.findByPk(order.loanId, { transaction }))!;
-    if (loan.status !== LoanStatus.Open || loan.deadline.getTime() <= Date.now()) {
+    if (loan.status !== LoanStatus.Open || loan.deadline.getTime() <= at.getTime()) {
       throw new RuleBroken(
         OrderFailCode.LoanNotOpen,
         `the loan is ${loan.status === LoanStatus.Open ? 'past its deadline' : loan.status}`,
@@ -236,12 +259,11 @@ async function reserveAndPay(
       `only ${loan.amount - loan.lockedAmount - loan.boughtAmount} of the loan is left`,
     );
   }
-  const now = new Date();
-  const expiresAt = new Date(now.getTime() + deps.config.lockTtlSeconds * 1000);
+  const expiresAt = new Date(at.getTime() + deps.config.lockTtlSeconds * 1000);
   await moveOrder(
     order,
     OrderStatus.Locked,
-    { holdsLock: true, lockedAt: now, lockExpiresAt: expiresAt },
+    { holdsLock: true, lockedAt: at, lockExpiresAt: expiresAt },
     transaction,
   );
 
@@ -310,9 +332,9 @@ export async function completePurchase(
     { transaction },
   );
   const [loan] = await Order.sequelize!.query<{ full: boolean }>(
-    `UPDATE loans SET locked_amount = locked_amount - $2, bought_amount = bought_amount + $2, updated_at = now()
+    `UPDATE loans SET locked_amount = locked_amount - $2, bought_amount = bought_amount + $2, updated_at = $3
       WHERE id = $1 RETURNING bought_amount = amount AS full`,
-    { bind: [order.loanId, order.amount.toString()], type: QueryTypes.SELECT, transaction },
+    { bind: [order.loanId, order.amount.toString(), now()], type: QueryTypes.SELECT, transaction },
   );
   // Bought out: settle now rather than at the deadline.
   if (loan.full)
@@ -332,7 +354,7 @@ export async function completePurchase(
   await moveOrder(
     order,
     OrderStatus.Paid,
-    { holdsLock: false, paidAt: new Date(), endedAt: new Date(), failCode: null, failReason: null },
+    { holdsLock: false, paidAt: now(), endedAt: now(), failCode: null, failReason: null },
     transaction,
   );
 }
@@ -344,19 +366,14 @@ export async function completePurchase(
  */
 export async function expireOrder(orderId: string): Promise<string> {
   return withTransaction(Order.sequelize!, async (transaction) => {
-    const order = await Order.findByPk(orderId, { transaction, lock: Transaction.LOCK.UPDATE });
+    const order = await Order.findByPk(orderId, {
+      transaction,
+      lock: Transaction.LOCK.NO_KEY_UPDATE,
+    });
     if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`, [], { retryable: false });
     if (!order.holdsLock || ![OrderStatus.Locked, OrderStatus.Paying].includes(order.status))
       return `already ${order.status}`;
-    const [{ due }] = await Order.sequelize!.query<{ due: boolean }>(
-      'SELECT now() >= $1::timestamptz AS due',
-      {
-        bind: [order.lockExpiresAt],
-        type: QueryTypes.SELECT,
-        transaction,
-      },
-    );
-    if (!due)
+    if (nowMs() < order.lockExpiresAt!.getTime())
       throw new AppError('CONFLICT', `order ${orderId}'s lock has not expired yet`, [], {
         retryable: true,
       });
@@ -367,7 +384,7 @@ export async function expireOrder(orderId: string): Promise<string> {
       {
         failCode: OrderFailCode.LockExpired,
         failReason: 'the lock expired before the payment arrived',
-        endedAt: new Date(),
+        endedAt: now(),
       },
       transaction,
     );
@@ -375,15 +392,100 @@ export async function expireOrder(orderId: string): Promise<string> {
   });
 }
 
+/**
+ * Reserves an order's share with ONE conditional UPDATE that can never oversell: the loan is
+ * open, before its deadline (on the clock's time) and has room. True when reserved.
+ */
+async function reserveShare(order: Order, at: Date, transaction: Transaction): Promise<boolean> {
+  const rows = await Order.sequelize!.query<{ id: string }>(
+    `UPDATE loans SET locked_amount = locked_amount + $2, updated_at = $3
+      WHERE id = $1 AND status = 'open' AND deadline > $3 AND locked_amount + bought_amount + $2 <= amount
+      RETURNING id`,
+    { bind: [order.loanId, order.amount.toString(), at], type: QueryTypes.SELECT, transaction },
+  );
+  return rows.length > 0;
+}
+
+/**
+ * A card payment that succeeded after its order expired or failed: the money is the investor's
+ * share if the loan still has room (re-locked and paid), else it is refunded (refunding: held
+ * for the investor until the payout back to the card). The caller holds the order row.
+ */
+export async function relockLatePayment(
+  order: Order,
+  bankCardId: string | null,
+  transaction: Transaction,
+): Promise<string> {
+  if (await reserveShare(order, now(), transaction)) {
+    await order.update({ holdsLock: true }, { transaction });
+    await completePurchase(order, 'card', transaction);
+    return 'late payment re-locked; order paid';
+  }
+  await postTransaction(
+    {
+      kind: LedgerKind.PurchaseRefund,
+      idempotencyKey: `order:${order.id}:refund-in`,
+      metadata: { orderId: String(order.id) },
+      entries: [
+        { account: platformAccount(AccountType.Escrow), amount: -order.amount },
+        { account: investorAccount(order.userId, 'locked'), amount: order.amount, memo: 'refund' },
+      ],
+    },
+    { transaction },
+  );
+  await moveOrder(
+    order,
+    OrderStatus.Refunding,
+    { failReason: `${order.failReason ?? ''} (paid late; no room left: refunding)`.trim() },
+    transaction,
+  );
+  await createInstruction(
+    {
+      kind: 'payout',
+      purpose: 'refund',
+      refId: String(order.id),
+      userId: order.userId,
+      amount: order.amount,
+      bankCardId,
+    },
+    { transaction },
+  );
+  return 'late payment without room; refunding';
+}
+
 /** Gives an order's reserved share back to the loan (the caller clears holds_lock with it). */
 export async function releaseLock(order: Order, transaction: Transaction): Promise<void> {
   if (!order.holdsLock) return;
-  await Order.sequelize!.query(
-    'UPDATE loans SET locked_amount = locked_amount - $2, updated_at = now() WHERE id = $1',
-    {
-      bind: [order.loanId, order.amount.toString()],
-      transaction,
-    },
-  );
+  if (!planted('lost-release'))
+    await Order.sequelize!.query(
+      'UPDATE loans SET locked_amount = locked_amount - $2, updated_at = $3 WHERE id = $1',
+      {
+        bind: [order.loanId, order.amount.toString(), now()],
+        transaction,
+      },
+    );
   await order.update({ holdsLock: false }, { transaction });
+}
+
+/**
+ * Recovery: pending orders whose lock job was lost get it again; orders still holding a lock
+ * past its expiry get their expiry job again (the share comes back to the loan).
+ */
+export async function sweepOrders(
+  queues: Map<string, Queue>,
+  graceSeconds: number,
+): Promise<{ lock: number; expire: number }> {
+  const pending = await Order.sequelize!.query<{ id: string }>(
+    `SELECT id FROM orders WHERE status = 'pending' AND created_at < $1 ORDER BY id LIMIT 500`,
+    { bind: [new Date(nowMs() - graceSeconds * 1000)], type: QueryTypes.SELECT },
+  );
+  const expired = await Order.sequelize!.query<{ id: string }>(
+    `SELECT id FROM orders WHERE holds_lock AND lock_expires_at < $1 ORDER BY id LIMIT 500`,
+    { bind: [new Date(nowMs() - graceSeconds * 1000)], type: QueryTypes.SELECT },
+  );
+  const ids = (rows: { id: string }[]) =>
+    rows.map((r) => ({ key: String(r.id), payload: { orderId: String(r.id) } }));
+  await enqueueRecovery(queues, 'order.lock', 'recover-lock', ids(pending));
+  await enqueueRecovery(queues, 'order.expire', 'recover-expire', ids(expired));
+  return { lock: pending.length, expire: expired.length };
 }

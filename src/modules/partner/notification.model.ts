@@ -33,4 +33,11 @@ export class PartnerNotification extends Model {
 
 /** What the partner is told (seed item 16: disbursement and repayment results, failed loans). */
 export type PartnerEvent =
-  'loan_failed' | 'loan_disbursed' | 'loan_disburse_failed' | 'repayment_cleared' | 'loan_repaid';
+  | 'loan_failed'
+  | 'loan_disbursed'
+  | 'loan_disburse_failed'
+  | 'repayment_cleared'
+  | 'repayment_held'
+  | 'repayment_failed'
+  | 'repayment_returned'
+  | 'loan_repaid';

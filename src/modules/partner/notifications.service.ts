@@ -1,6 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import type { Queue } from 'bullmq';
 import type { PartnerPort } from '../../adapters/partner';
+import { now, nowMs } from '../../lib/clock';
 import type { TxOptions } from '../../lib/db';
 import { enqueueDirect } from '../../queues/queues';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
@@ -16,10 +17,10 @@ export async function notifyPartner(
   { transaction }: TxOptions,
 ): Promise<void> {
   const rows = await PartnerNotification.sequelize!.query<{ id: string }>(
-    `INSERT INTO partner_notifications (event, creditor_no, dedupe_key, payload, status)
-     VALUES ($1, $2, $3, $4::jsonb, 'pending') ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+    `INSERT INTO partner_notifications (event, creditor_no, dedupe_key, payload, status, created_at, updated_at)
+     VALUES ($1, $2, $3, $4::jsonb, 'pending', $5, $5) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
     {
-      bind: [n.event, n.creditorNo, n.dedupeKey, JSON.stringify(n.data)],
+      bind: [n.event, n.creditorNo, n.dedupeKey, JSON.stringify(n.data), now()],
       type: QueryTypes.SELECT,
       transaction,
     },
@@ -52,17 +53,24 @@ export async function deliverNotification(
     throw err;
   }
   await PartnerNotification.update(
-    { status: 'delivered', deliveredAt: new Date(), lastError: null },
+    { status: 'delivered', deliveredAt: now(), lastError: null },
     { where: { id: n.id, status: 'pending' } },
   );
   return 'delivered';
 }
 
-/** Sweeper: re-enqueues notifications still pending after ten minutes (their jobs gave up). */
-export async function sweepNotifications(queues: Map<string, Queue>): Promise<number> {
+/**
+ * Sweeper: re-enqueues notifications still pending and untouched for `graceSeconds` (their
+ * jobs gave up, or were lost with Redis). The partner de-duplicates by notificationId.
+ */
+export async function sweepNotifications(
+  queues: Map<string, Queue>,
+  graceSeconds = 600,
+): Promise<number> {
   const rows = await PartnerNotification.sequelize!.query<{ id: string; attempts: number }>(
-    `SELECT id, attempts FROM partner_notifications WHERE status = 'pending' AND updated_at < now() - interval '10 minutes' ORDER BY id LIMIT 500`,
-    { type: QueryTypes.SELECT },
+    `SELECT id, attempts FROM partner_notifications
+      WHERE status = 'pending' AND updated_at < $1 ORDER BY id LIMIT 500`,
+    { bind: [new Date(nowMs() - graceSeconds * 1000)], type: QueryTypes.SELECT },
   );
   for (const r of rows) {
     await enqueueDirect(

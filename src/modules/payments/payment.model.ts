@@ -1,4 +1,5 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
+import { now } from '../../lib/clock';
 import { IdrColumn } from '../../lib/model-columns';
 import type { InstructionKind, InstructionPurpose, InstructionStatus } from './instruction.states';
 
@@ -54,6 +55,16 @@ export class PaymentInstruction extends Model {
   @Column({ type: DataType.DATE, allowNull: true, field: 'next_query_at' })
   declare nextQueryAt: Date | null;
 
+  /** What the last result did to what it paid for ("not applied: …" waits for finance). */
+  @Column({ type: DataType.TEXT, allowNull: true })
+  declare outcome: string | null;
+
+  @Column({ type: DataType.DATE, allowNull: true, field: 'acknowledged_at' })
+  declare acknowledgedAt: Date | null;
+
+  @Column({ type: DataType.TEXT, allowNull: true, field: 'acknowledged_by' })
+  declare acknowledgedBy: string | null;
+
   declare createdAt: Date;
 }
 
@@ -84,12 +95,7 @@ export class GatewayCallback extends Model {
   @Column({ type: DataType.TEXT, allowNull: false })
   declare signature: string;
 
-  @Column({
-    type: DataType.DATE,
-    allowNull: false,
-    field: 'received_at',
-    defaultValue: DataType.NOW,
-  })
+  @Column({ type: DataType.DATE, allowNull: false, field: 'received_at', defaultValue: now })
   declare receivedAt: Date;
 
   @Column({ type: DataType.DATE, allowNull: true, field: 'processed_at' })
@@ -97,4 +103,10 @@ export class GatewayCallback extends Model {
 
   @Column({ type: DataType.TEXT, allowNull: true })
   declare outcome: string | null;
+
+  @Column({ type: DataType.DATE, allowNull: true, field: 'acknowledged_at' })
+  declare acknowledgedAt: Date | null;
+
+  @Column({ type: DataType.TEXT, allowNull: true, field: 'acknowledged_by' })
+  declare acknowledgedBy: string | null;
 }

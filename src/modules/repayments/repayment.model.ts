@@ -1,6 +1,6 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
 import { IdrColumn } from '../../lib/model-columns';
-import type { RepaymentStatus } from './repayment.states';
+import type { RepaymentHoldCode, RepaymentStatus } from './repayment.states';
 
 /** A repayment the partner reported (seed item 14), unique by repaymentNo. */
 @Table({ tableName: 'repayments' })
@@ -46,6 +46,14 @@ export class Repayment extends Model {
 
   @Column({ type: DataType.TEXT, allowNull: true, field: 'hold_reason' })
   declare holdReason: string | null;
+
+  /** An early payoff of everything outstanding (SPEC §3). */
+  @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
+  declare payoff: boolean;
+
+  /** Why it is held, as a code (the reason says it in words). */
+  @Column({ type: DataType.TEXT, allowNull: true, field: 'hold_code' })
+  declare holdCode: RepaymentHoldCode | null;
 
   @Column({ type: DataType.DATE, allowNull: true, field: 'cleared_at' })
   declare clearedAt: Date | null;

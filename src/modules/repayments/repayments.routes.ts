@@ -11,7 +11,8 @@ export function repaymentsRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGua
     {
       method: 'post',
       path: '/partner/v1/repayments',
-      summary: 'Partner reports a repayment (straight into escrow); idempotent by repaymentNo',
+      summary:
+        'Partner reports a repayment (straight into escrow), or an early payoff (payoff: true); idempotent by repaymentNo',
       tags: ['partner'],
       auth: 'partner',
       request: {
@@ -28,6 +29,11 @@ export function repaymentsRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGua
           lateFee: idr.required(),
           overdueServiceFee: idr.required(),
           paidAt: Joi.date().iso().required(),
+          payoff: Joi.boolean()
+            .default(false)
+            .description(
+              'early payoff: principal = everything outstanding, interest covers this period',
+            ),
         }),
       },
       responses: {

@@ -14,8 +14,14 @@ import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { notifyPartner } from '../partner/notifications.service';
 import { createInstruction } from '../payments/instructions';
 import { PaymentInstruction } from '../payments/payment.model';
-import { RepaymentSchedule } from '../schedules/schedule.model';
-import { buildSchedule, jakartaDate } from '../schedules/schedule';
+import { RepaymentPlan, RepaymentSchedule } from '../schedules/schedule.model';
+import {
+  buildPlan,
+  deriveHolderSchedules,
+  planRowView,
+  type ScheduleRow,
+} from '../schedules/schedule';
+import { endOfJakartaDay, jakartaDate, now, nowMs } from '../../lib/clock';
 
 const move = async (
   loan: Loan,
@@ -41,16 +47,9 @@ export async function settleLoan(
   loanId: string,
 ): Promise<string> {
   return withTransaction(Loan.sequelize!, async (transaction) => {
-    const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE });
+    const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
     if (!loan) throw new AppError('NOT_FOUND', `no loan ${loanId}`, [], { retryable: false });
-    const [{ due }] = await Loan.sequelize!.query<{ due: boolean }>(
-      'SELECT now() >= $1::timestamptz AS due',
-      {
-        bind: [loan.deadline],
-        type: QueryTypes.SELECT,
-        transaction,
-      },
-    );
+    const due = nowMs() >= loan.deadline.getTime();
     if (loan.status === LoanStatus.Open) {
       if (!due && loan.boughtAmount < loan.amount) return 'open until the deadline';
       await move(loan, LoanStatus.Settling, {}, transaction);
@@ -61,7 +60,7 @@ export async function settleLoan(
         { bind: [loan.id], type: QueryTypes.SELECT, transaction },
       );
       if (Number(held.n) > 0) {
-        const runAt = new Date(Math.max(Date.now(), held.last?.getTime() ?? 0) + 5_000);
+        const runAt = new Date(Math.max(nowMs(), held.last?.getTime() ?? 0) + 5_000);
         await enqueueAfterCommit(
           'loan.settle',
           { loanId: String(loan.id) },
@@ -102,7 +101,7 @@ async function topUpBySuperInvestor(
 ): Promise<void> {
   const rest = loan.amount - loan.boughtAmount;
   const userId = String(config.superInvestorUserId);
-  const now = new Date();
+  const at = now();
   const order = await Order.create(
     {
       userId,
@@ -111,9 +110,9 @@ async function topUpBySuperInvestor(
       amount: rest,
       payWith: 'wallet',
       status: OrderStatus.Paid,
-      lockedAt: now,
-      paidAt: now,
-      endedAt: now,
+      lockedAt: at,
+      paidAt: at,
+      endedAt: at,
       holdsLock: false,
     },
     { transaction },
@@ -175,7 +174,7 @@ async function startDisbursement(loan: Loan, transaction: Transaction): Promise<
 /** Finance: disburse_failed → disbursing again, with a new payout instruction. */
 export async function retryDisbursement(loanId: string): Promise<string> {
   return withTransaction(Loan.sequelize!, async (transaction) => {
-    const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE });
+    const loan = await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
     if (!loan) throw new AppError('NOT_FOUND', `no loan ${loanId}`);
     if (loan.status !== LoanStatus.DisburseFailed)
       throw new AppError(
@@ -188,32 +187,94 @@ export async function retryDisbursement(loanId: string): Promise<string> {
 }
 
 /**
- * The disbursement payout's result. Success: the service fee goes to revenue, the borrower owes
- * the whole amount, loanTime and dueTime are set, every holder's schedule is built, the loan
- * repays, the partner is told (item 16). Failure: disburse_failed, the partner is told, finance
- * retries.
+ * Fixes a disbursed loan's repayment plan (what the borrower owes, at yearRateLoan, from
+ * `start`) and derives every holder's schedule from it (SPEC §3): each holder's principal is its
+ * share of the plan's principal, period by period, the remainders given out so that every
+ * period's holders sum exactly to the plan's; its interest is yearRateFin on what it still has
+ * outstanding. Holders in ascending asset id; set-based inserts.
+ */
+async function fixRepaymentPlan(
+  loan: Loan,
+  start: string,
+  transaction: Transaction,
+): Promise<ScheduleRow[]> {
+  const plan = buildPlan({
+    principal: loan.amount,
+    yearRate: loan.yearRateLoan,
+    method: loan.repaymentMethod,
+    term: loan.term,
+    start,
+  });
+  await RepaymentPlan.bulkCreate(
+    plan.map((p) => ({ ...p, loanId: loan.id, status: 'pending' as const })),
+    { transaction },
+  );
+  const assets = await Asset.findAll({
+    where: { loanId: loan.id, status: 'holding' },
+    order: [['id', 'ASC']],
+    transaction,
+  });
+  const schedules = deriveHolderSchedules(
+    plan,
+    assets.map((a) => ({ key: a, principal: a.principal })),
+    { yearRate: loan.yearRateFin, method: loan.repaymentMethod, term: loan.term },
+  );
+  await RepaymentSchedule.bulkCreate(
+    schedules.flatMap(({ key: a, rows }) =>
+      rows.map((r) => ({
+        ...r,
+        assetId: a.id,
+        loanId: loan.id,
+        userId: a.userId,
+        status: 'pending' as const,
+      })),
+    ),
+    { transaction },
+  );
+  await Asset.update(
+    { interestStart: start },
+    { where: { loanId: loan.id, status: 'holding' }, transaction },
+  );
+  return plan;
+}
+
+/**
+ * The disbursement payout's result (attempt `attempt` of the loan's payouts). Success: the
+ * service fee goes to revenue, the borrower owes the whole amount, loanTime and dueTime are
+ * set, the repayment plan is fixed and every holder's schedule derived from it, the loan repays,
+ * the partner is told (item 16) with the plan. A success that follows a failure (the loan is
+ * disburse_failed, or another attempt is under way) is applied the same way: the borrower has
+ * the money. A success for a loan another payout already disbursed is a double payout: nothing
+ * is applied and finance recovers it (`finance reconcile` lists it). Failure (confirmed by a
+ * status query: payouts wait for it): disburse_failed, the partner is told, finance retries.
  */
 export async function disbursementResolved(
   loanId: string,
+  attempt: number,
   ok: boolean,
   failReason: string | undefined,
   transaction: Transaction,
 ): Promise<string> {
-  const loan = (await Loan.findByPk(loanId, { transaction, lock: Transaction.LOCK.UPDATE }))!;
-  if (loan.status !== LoanStatus.Disbursing) return `loan already ${loan.status}`;
+  const loan = (await Loan.findByPk(loanId, {
+    transaction,
+    lock: Transaction.LOCK.NO_KEY_UPDATE,
+  }))!;
   if (!ok) {
+    if (loan.status !== LoanStatus.Disbursing) return `loan already ${loan.status}`;
     await move(loan, LoanStatus.DisburseFailed, {}, transaction);
     await notifyPartner(
       {
         event: 'loan_disburse_failed',
         creditorNo: loan.creditorNo,
-        dedupeKey: `loan_disburse_failed:${loan.id}:${Date.now()}`,
-        data: { reason: failReason ?? 'payout failed' },
+        dedupeKey: `loan_disburse_failed:${loan.id}:${attempt}`,
+        data: { reason: failReason ?? 'payout failed', attempt },
       },
       { transaction },
     );
     return 'disburse_failed';
   }
+  if (loan.status !== LoanStatus.Disbursing && loan.status !== LoanStatus.DisburseFailed)
+    return `not applied: loan already ${loan.status} (double payout: recover it from the borrower)`;
   const fee = loan.serviceFee;
   await postTransaction(
     {
@@ -232,40 +293,9 @@ export async function disbursementResolved(
     },
     { transaction },
   );
-  const loanTime = new Date();
-  const start = jakartaDate(loanTime);
-  const assets = await Asset.findAll({
-    where: { loanId: loan.id, status: 'holding' },
-    transaction,
-  });
-  let lastDue = start;
-  const rows = assets.flatMap((a) =>
-    buildSchedule({
-      principal: a.principal,
-      yearRate: loan.yearRateFin,
-      method: loan.repaymentMethod,
-      term: loan.term,
-      start,
-    }).map((r) => {
-      if (r.dueDate > lastDue) lastDue = r.dueDate;
-      return {
-        assetId: a.id,
-        loanId: loan.id,
-        userId: a.userId,
-        period: r.period,
-        dueDate: r.dueDate,
-        principal: r.principal,
-        interest: r.interest,
-        status: 'pending' as const,
-      };
-    }),
-  );
-  await RepaymentSchedule.bulkCreate(rows, { transaction });
-  await Asset.update(
-    { interestStart: start },
-    { where: { loanId: loan.id, status: 'holding' }, transaction },
-  );
-  const dueTime = new Date(`${lastDue}T23:59:59+07:00`);
+  const loanTime = now();
+  const plan = await fixRepaymentPlan(loan, jakartaDate(loanTime), transaction);
+  const dueTime = endOfJakartaDay(plan[plan.length - 1].dueDate);
   await move(loan, LoanStatus.Repaying, { loanTime, dueTime }, transaction);
   await notifyPartner(
     {
@@ -277,6 +307,7 @@ export async function disbursementResolved(
         dueTime: dueTime.toISOString(),
         amount: idrToJson(loan.amount),
         serviceFee: idrToJson(fee),
+        repaymentPlan: plan.map(planRowView),
       },
     },
     { transaction },

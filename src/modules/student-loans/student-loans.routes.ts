@@ -3,6 +3,7 @@ import { Transaction } from 'sequelize';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import { pagingQuery } from '../../http/validate';
 import { withTransaction } from '../../lib/db';
+import { now } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskIdCard } from '../../lib/masking';
 import { idrToJson } from '../../lib/money';
@@ -38,7 +39,7 @@ const idParams = Joi.object({
 /** Moves an application along its state machine, row locked; the admin is recorded. */
 async function decide(id: string, to: StudentLoanStatus, fields: Partial<StudentLoan>) {
   return withTransaction(StudentLoan.sequelize!, async (transaction) => {
-    const s = await StudentLoan.findByPk(id, { transaction, lock: Transaction.LOCK.UPDATE });
+    const s = await StudentLoan.findByPk(id, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
     if (!s) throw new AppError('NOT_FOUND', 'no such student loan application');
     studentLoanMachine.assert(s.status, to);
     await s.update({ ...fields, status: to }, { transaction });
@@ -144,7 +145,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
       async (ctx) => {
         ctx.body = await decide(ctx.state.params.id, StudentLoanStatus.Approved, {
           reviewedBy: await adminName(ctx.state.session.userId),
-          reviewedAt: new Date(),
+          reviewedAt: now(),
         });
       },
     )
@@ -167,7 +168,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
       async (ctx) => {
         ctx.body = await decide(ctx.state.params.id, StudentLoanStatus.Rejected, {
           reviewedBy: await adminName(ctx.state.session.userId),
-          reviewedAt: new Date(),
+          reviewedAt: now(),
           reviewReason: ctx.state.body.reason,
         });
       },
@@ -196,7 +197,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         const b = ctx.state.body as { amount: number; reference: string; disbursedAt?: Date };
         ctx.body = await decide(ctx.state.params.id, StudentLoanStatus.DisbursedOffline, {
           disbursedBy: await adminName(ctx.state.session.userId),
-          disbursedAt: b.disbursedAt ?? new Date(),
+          disbursedAt: b.disbursedAt ?? now(),
           disbursementRef: b.reference,
           disbursementAmount: BigInt(b.amount),
         });

@@ -22,6 +22,10 @@ export class CreditNote extends Model {
   @IdrColumn({ field: 'traded_amount' })
   declare tradedAmount: bigint;
 
+  /** What orders in flight have taken (paid for or being paid): never sold twice. */
+  @IdrColumn({ field: 'reserved_amount' })
+  declare reservedAmount: bigint;
+
   @Column({ type: DataType.DECIMAL(9, 4), allowNull: false, field: 'discount_rate' })
   declare discountRate: string;
 

@@ -38,6 +38,14 @@ export class CreditOrder extends Model {
   @IdrColumn()
   declare fee: bigint;
 
+  /** Whether the principal sits in the note's reserved amount (released exactly once). */
+  @Column({ type: DataType.BOOLEAN, allowNull: false, field: 'reserved', defaultValue: false })
+  declare reserved: boolean;
+
+  /** The period whose interest was accrued when the order was priced (it must still be unpaid). */
+  @Column({ type: DataType.INTEGER, allowNull: true })
+  declare period: number | null;
+
   @Column({ type: DataType.DATEONLY, allowNull: false, field: 'order_date' })
   declare orderDate: string;
 

@@ -24,10 +24,22 @@ export enum SellerRefundStatus {
   Failed = 2,
 }
 
+/** Why a credit order failed at one of its steps (failCode). */
+export enum CreditOrderFailCode {
+  NoteEnded = 'NOTE_ENDED',
+  LoanNotRepaying = 'LOAN_NOT_REPAYING',
+  AssetNotHeld = 'ASSET_NOT_HELD',
+  PeriodRepaid = 'PERIOD_REPAID',
+  Overbuy = 'OVERBUY',
+  PaymentFailed = 'PAYMENT_FAILED',
+  HasPartnerLoan = 'HAS_PARTNER_LOAN',
+}
+
 /**
- * initial → processing (payment started) | failed (over-buy, short wallet); processing →
- * success (asset and schedule split, seller paid) | failed (payment declined) | abnormal
- * (payment result unknown); abnormal → processing (the abnormal job found the answer) | failed.
+ * initial → processing (note reserved, payment started) | failed (a rule, over-buy, short
+ * wallet); processing → success (asset and schedule split, seller paid) | failed (payment
+ * declined, or the note, asset, loan or priced period changed while it paid) | abnormal
+ * (payment result unknown); abnormal → processing (the status query found the answer) | failed.
  */
 export const creditOrderMachine = new StateMachine<CreditOrderStatus>('credit order', {
   [CreditOrderStatus.Initial]: [CreditOrderStatus.Processing, CreditOrderStatus.Failed],

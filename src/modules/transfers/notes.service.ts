@@ -1,49 +1,63 @@
 import { Op, QueryTypes, Transaction } from 'sequelize';
 import { withTransaction } from '../../lib/db';
 import { AppError, type ErrorCode } from '../../lib/errors';
-import { Dec, idrToJson } from '../../lib/money';
-import { Loan } from '../loans/loan.model';
+import { jakartaDate, now, nowMs, today } from '../../lib/clock';
+import { Dec, idrToJson, mulFloor } from '../../lib/money';
+import { interestStartOf, Loan } from '../loans/loan.model';
 import { Asset } from '../orders/order.model';
-import { RepaymentSchedule } from '../schedules/schedule.model';
-import { jakartaDate } from '../schedules/schedule';
+import { RepaymentPlan, RepaymentSchedule } from '../schedules/schedule.model';
 import { CreditNote } from './credit-note.model';
 import { noteInterest } from './interest';
 import {
   canBuildCredit,
+  discountedPrice,
+  isNoteOpen,
   REFUSAL_MESSAGES,
   type MarketRules,
   type TransferRefusal,
 } from './transfer.rules';
 
-/** An asset with what the transfer rules need: its loan and its schedule. */
+/** An asset with what the transfer rules need: its loan, its schedule, the loan's last repayment date. */
 interface AssetContext {
   asset: Asset;
   loan: Loan;
   rows: RepaymentSchedule[];
+  /** Due date of the loan's last repaid period (accrued interest runs from it), if any. */
+  lastRepaymentDate: string | null;
 }
 
+/**
+ * An asset and what the rules read. With `lock`, the fixed order: the loan (shared, so that a
+ * repayment clearing waits), then the asset.
+ */
 async function loadContext(
   assetId: string,
   transaction?: Transaction,
   lock = false,
 ): Promise<AssetContext | undefined> {
-  const asset = await Asset.findByPk(assetId, {
+  const peek = await Asset.findByPk(assetId, { transaction });
+  if (!peek) return undefined;
+  const loan = (await Loan.findByPk(peek.loanId, {
     transaction,
-    lock: lock ? Transaction.LOCK.UPDATE : undefined,
-  });
-  if (!asset) return undefined;
-  const loan = (await Loan.findByPk(asset.loanId, { transaction }))!;
+    lock: lock ? Transaction.LOCK.SHARE : undefined,
+  }))!;
+  const asset = lock
+    ? (await Asset.findByPk(assetId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE }))!
+    : peek;
   const rows = await RepaymentSchedule.findAll({
     where: { assetId: asset.id },
     order: [['period', 'ASC']],
     transaction,
   });
-  return { asset, loan, rows };
+  const last = await RepaymentPlan.findOne({
+    where: { loanId: loan.id, status: 'paid' },
+    order: [['period', 'DESC']],
+    transaction,
+  });
+  return { asset, loan, rows, lastRepaymentDate: last?.dueDate ?? null };
 }
 
 const nextPending = (rows: RepaymentSchedule[]) => rows.find((r) => r.status === 'pending');
-const lastPaid = (rows: RepaymentSchedule[]) =>
-  [...rows].reverse().find((r) => r.status === 'paid');
 
 function refusalOf(
   ctx: AssetContext,
@@ -80,6 +94,25 @@ const refuse = (code: TransferRefusal): AppError =>
     { path: 'amount', message: REFUSAL_MESSAGES[code] },
   ]);
 
+/**
+ * A discount that would leave a buyer paying no more than the fee (for the smallest order the
+ * note allows, or the whole note, with no interest accrued) is refused: 422 DISCOUNT_TOO_HIGH,
+ * never an order that cannot be settled.
+ */
+function checkDiscount(amount: bigint, discountRate: string, rules: MarketRules): void {
+  const smallest = amount < rules.minOrderAmount ? amount : rules.minOrderAmount;
+  for (const p of [smallest, amount]) {
+    const pay = discountedPrice(p, discountRate);
+    const fee = mulFloor(p, new Dec(rules.feeRate));
+    if (pay <= fee)
+      throw new AppError(
+        'DISCOUNT_TOO_HIGH',
+        `at ${discountRate}% off a buyer of ${p} would pay ${pay}, not more than the fee of ${fee}`,
+        [{ path: 'discountRate', message: 'too high: the price would not cover the fee' }],
+      );
+  }
+}
+
 /** The SPEC's asset out (schedule on the detail only). */
 function assetView(ctx: AssetContext, withSchedule: boolean) {
   return {
@@ -114,15 +147,15 @@ export async function listAssets(
   q: { type?: 'transferable' | 'transferring' | 'transferred'; page: number; pageSize: number },
   rules: MarketRules,
 ) {
-  const today = jakartaDate(new Date());
+  const day = today();
   const assets = await Asset.findAll({ where: { userId }, order: [['id', 'DESC']] });
   const notes = await CreditNote.findAll({ where: { userId } });
   const contexts: AssetContext[] = [];
   for (const a of assets) contexts.push((await loadContext(a.id))!);
-  const open = (n: CreditNote) => !n.isClosed && !n.isCancelled && n.endTime.getTime() > Date.now();
+  const open = (n: CreditNote) => isNoteOpen(n, nowMs());
   let picked = contexts;
   if (q.type === 'transferable')
-    picked = contexts.filter((c) => refusalOf(c, rules, today) === undefined);
+    picked = contexts.filter((c) => refusalOf(c, rules, day) === undefined);
   if (q.type === 'transferring')
     picked = contexts.filter((c) =>
       notes.some((n) => String(n.assetId) === String(c.asset.id) && open(n)),
@@ -155,18 +188,21 @@ export async function assetDetail(userId: string, assetId: string) {
   return assetView(ctx, true);
 }
 
-/** The interest figures of `amount` of an asset today (note detail and calc). */
-function interestOf(ctx: AssetContext, amount: bigint, today: string) {
+/**
+ * The interest figures of `amount` of an asset on `day` (note detail and calc): accrued from the
+ * loan's last repayment date or its interest start (计息日), not the asset's own start.
+ */
+function interestOf(ctx: AssetContext, amount: bigint, day: string) {
   const pending = ctx.rows
     .filter((r) => r.status === 'pending')
     .map((r) => ({ period: r.period, dueDate: r.dueDate, interest: r.interest }));
   return noteInterest({
     amount,
     assetPrincipal: ctx.asset.principal,
-    interestStart: ctx.asset.interestStart ?? today,
-    lastRepaymentDate: lastPaid(ctx.rows)?.dueDate ?? null,
+    interestStart: interestStartOf(ctx.loan) ?? day,
+    lastRepaymentDate: ctx.lastRepaymentDate,
     pending,
-    today,
+    today: day,
   });
 }
 
@@ -202,15 +238,13 @@ export async function calcNote(
   rules: MarketRules,
 ) {
   const ctx = await ownedContext(userId, input.assetId);
-  const today = jakartaDate(new Date());
+  const day = today();
   const amount = BigInt(input.amount);
-  const refusal = refusalOf(ctx, rules, today, amount);
+  const refusal = refusalOf(ctx, rules, day, amount);
   if (refusal) throw refuse(refusal);
-  const { currentInterest, remainingInterest } = interestOf(ctx, amount, today);
-  const factor = new Dec(1).minus(new Dec(input.discountRate).div(100));
-  const price = BigInt(
-    new Dec((amount + currentInterest).toString()).mul(factor).floor().toFixed(0),
-  );
+  checkDiscount(amount, input.discountRate, rules);
+  const { currentInterest, remainingInterest } = interestOf(ctx, amount, day);
+  const price = discountedPrice(amount + currentInterest, input.discountRate);
   return {
     assetId: String(ctx.asset.id),
     amount: idrToJson(amount),
@@ -242,7 +276,7 @@ export async function noteView(n: CreditNote, isLong = false) {
   const { currentInterest, remainingInterest } = interestOf(
     ctx,
     n.amount - n.tradedAmount,
-    jakartaDate(new Date()),
+    today(),
   );
   return {
     ...base,
@@ -264,8 +298,9 @@ export async function createNote(
   return withTransaction(Asset.sequelize!, async (transaction) => {
     const ctx = await ownedContext(userId, input.assetId, transaction, true);
     const amount = BigInt(input.amount);
-    const refusal = refusalOf(ctx, rules, jakartaDate(new Date()), amount);
+    const refusal = refusalOf(ctx, rules, today(), amount);
     if (refusal) throw refuse(refusal);
+    checkDiscount(amount, input.discountRate, rules);
     const note = await CreditNote.create(
       {
         assetId: ctx.asset.id,
@@ -273,9 +308,10 @@ export async function createNote(
         loanId: ctx.loan.id,
         amount,
         tradedAmount: 0n,
+        reservedAmount: 0n,
         discountRate: new Dec(input.discountRate).toFixed(4),
         config: configSnapshot(rules),
-        endTime: new Date(Date.now() + rules.noteLifetimeHours * 3_600_000),
+        endTime: new Date(nowMs() + rules.noteLifetimeHours * 3_600_000),
       },
       { transaction },
     );
@@ -287,69 +323,73 @@ export async function createNote(
   });
 }
 
-/** Closes a note and gives its unsold part back to the asset (cancel or expiry). Caller holds the locks. */
+/**
+ * Closes a note and gives its unsold part back to the asset (cancel or expiry); orders in flight
+ * on it fail at their next step and release their reservation. The caller holds the loan
+ * (shared), the asset and the note, in that order.
+ */
 async function closeNote(
   note: CreditNote,
+  asset: Asset,
   cancelled: boolean,
   transaction: Transaction,
 ): Promise<void> {
-  const asset = (await Asset.findByPk(note.assetId, {
-    transaction,
-    lock: Transaction.LOCK.UPDATE,
-  }))!;
   await asset.update(
     { maxTradableAmount: asset.maxTradableAmount + (note.amount - note.tradedAmount) },
     { transaction },
   );
   await note.update(
-    { isClosed: true, isCancelled: cancelled || note.isCancelled, closedAt: new Date() },
+    { isClosed: true, isCancelled: cancelled || note.isCancelled, closedAt: now() },
     { transaction },
   );
 }
 
-/** DELETE /api/v1/credit-notes/:id: the seller withdraws the unsold part (409 when closed). */
-export async function cancelNote(userId: string, noteId: string): Promise<CreditNote> {
+/** Locks a note with the fixed order (loan shared → asset → note) and closes it if still open. */
+async function closeOpenNote(
+  noteId: string,
+  opts: { cancelled: boolean; userId?: string },
+): Promise<CreditNote | undefined> {
   return withTransaction(CreditNote.sequelize!, async (transaction) => {
     const peek = await CreditNote.findByPk(noteId, { transaction });
-    if (!peek || String(peek.userId) !== String(userId))
+    if (!peek || (opts.userId !== undefined && String(peek.userId) !== String(opts.userId)))
       throw new AppError('NOT_FOUND', 'no such note');
-    await Asset.findByPk(peek.assetId, { transaction, lock: Transaction.LOCK.UPDATE });
+    await Loan.findByPk(peek.loanId, { transaction, lock: Transaction.LOCK.SHARE });
+    const asset = (await Asset.findByPk(peek.assetId, {
+      transaction,
+      lock: Transaction.LOCK.NO_KEY_UPDATE,
+    }))!;
     const note = (await CreditNote.findByPk(noteId, {
       transaction,
-      lock: Transaction.LOCK.UPDATE,
+      lock: Transaction.LOCK.NO_KEY_UPDATE,
     }))!;
-    if (note.isClosed) throw new AppError('NOTE_CLOSED', 'the note is already closed');
-    await closeNote(note, true, transaction);
+    if (note.isClosed) return undefined;
+    await closeNote(note, asset, opts.cancelled, transaction);
     return note;
   });
+}
+
+/** DELETE /api/v1/credit-notes/:id: the seller withdraws the unsold part (409 when closed). */
+export async function cancelNote(userId: string, noteId: string): Promise<CreditNote> {
+  const note = await closeOpenNote(noteId, { cancelled: true, userId });
+  if (!note) throw new AppError('NOTE_CLOSED', 'the note is already closed');
+  return note;
 }
 
 /** The credit-notes.expire sweeper: notes past their end time close; their unsold part returns. */
 export async function expireNotes(): Promise<number> {
   const due = await CreditNote.findAll({
-    where: { isClosed: false, endTime: { [Op.lte]: new Date() } },
+    where: { isClosed: false, endTime: { [Op.lte]: now() } },
     limit: 500,
     order: [['id', 'ASC']],
   });
   let closed = 0;
-  for (const d of due) {
-    await withTransaction(CreditNote.sequelize!, async (transaction) => {
-      await Asset.findByPk(d.assetId, { transaction, lock: Transaction.LOCK.UPDATE });
-      const note = (await CreditNote.findByPk(d.id, {
-        transaction,
-        lock: Transaction.LOCK.UPDATE,
-      }))!;
-      if (note.isClosed) return;
-      await closeNote(note, false, transaction);
-      closed += 1;
-    });
-  }
+  for (const d of due) if (await closeOpenNote(d.id, { cancelled: false })) closed += 1;
   return closed;
 }
 
 /** GET /api/v1/credit-notes: open notes on the market, newest first. */
 export async function marketNotes(q: { page: number; pageSize: number }) {
-  const where = { isClosed: false, isCancelled: false, endTime: { [Op.gt]: new Date() } };
+  const where = { isClosed: false, isCancelled: false, endTime: { [Op.gt]: now() } };
   const { rows, count } = await CreditNote.findAndCountAll({
     where,
     order: [['id', 'DESC']],
@@ -371,7 +411,7 @@ export async function userNotes(
 ) {
   const where =
     q.type === 2
-      ? { userId, isClosed: false, isCancelled: false, endTime: { [Op.gt]: new Date() } }
+      ? { userId, isClosed: false, isCancelled: false, endTime: { [Op.gt]: now() } }
       : { userId, tradedAmount: { [Op.gt]: 0 } };
   const { rows, count } = await CreditNote.findAndCountAll({
     where,
@@ -381,9 +421,9 @@ export async function userNotes(
   });
   const [stats] = await CreditNote.sequelize!.query<{ traded: string; trading: string }>(
     `SELECT COALESCE(SUM(traded_amount), 0)::text AS traded,
-            COALESCE(SUM(CASE WHEN NOT is_closed AND NOT is_cancelled AND end_time > now() THEN amount - traded_amount ELSE 0 END), 0)::text AS trading
+            COALESCE(SUM(CASE WHEN NOT is_closed AND NOT is_cancelled AND end_time > $2 THEN amount - traded_amount ELSE 0 END), 0)::text AS trading
        FROM credit_notes WHERE user_id = $1`,
-    { bind: [userId], type: QueryTypes.SELECT },
+    { bind: [userId, now()], type: QueryTypes.SELECT },
   );
   return {
     items: await Promise.all(rows.map((n) => noteView(n))),

@@ -1,4 +1,5 @@
 import type { Config } from '../../../config';
+import { Dec, mulFloor } from '../../lib/money';
 import type { RepaymentMethod } from '../loans/loan.model';
 
 /** Days from date `a` to date `b` (YYYY-MM-DD), negative when b is earlier. */
@@ -120,3 +121,13 @@ export const REFUSAL_MESSAGES: Record<TransferRefusal, string> = {
     'what would be left is below the minimum: transfer all of it',
   [TransferRefusal.AmountNotIncrement]: 'the amount must be the minimum plus whole increments',
 };
+
+/** Whether a note still sells: not closed, not cancelled, and before its end time. */
+export const isNoteOpen = (
+  n: { isClosed: boolean; isCancelled: boolean; endTime: Date },
+  atMs: number,
+): boolean => !n.isClosed && !n.isCancelled && n.endTime.getTime() > atMs;
+
+/** What a buyer pays for `amount` (principal + accrued interest) at a discount (seed 003): floor(amount × (1 − rate/100)). */
+export const discountedPrice = (amount: bigint, discountRate: string): bigint =>
+  mulFloor(amount, new Dec(1).minus(new Dec(discountRate).div(100)));

@@ -178,7 +178,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         },
       },
       async (ctx) => {
-        ctx.body = await calcCreditOrder(ctx.state.session.userId, ctx.state.body);
+        ctx.body = await calcCreditOrder(deps.config, ctx.state.session.userId, ctx.state.body);
       },
     )
     .route(
@@ -198,6 +198,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
       },
       async (ctx) => {
         const o = await placeCreditOrder(
+          deps.config,
           ctx.state.session.userId,
           ctx.state.body,
           ctx.get('Idempotency-Key') || undefined,

@@ -24,7 +24,7 @@ export const walletOpView = (w: Recharge | Withdrawal) => ({
 type Op = typeof Recharge | typeof Withdrawal;
 
 async function requireCard(userId: string, transaction: Transaction): Promise<BankCard> {
-  const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.UPDATE });
+  const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
   if (user?.kycStatus !== KycStatus.Verified)
     throw new AppError('KYC_REQUIRED', 'verify your identity (KYC) first');
   const card = await BankCard.findOne({ where: { userId, status: 'active' }, transaction });

@@ -1,0 +1,21 @@
+/** Seed 000 item 10's reply, field for field. */
+export const SEED_BORROWER_REPLY = {
+  lenderId: 'E916A745196F41939A0263D86A3FF9F0',
+  name: 'Rina Herlina Mulviyusnah',
+  idCardNo: '3175066301950004',
+  sex: '2',
+  age: 0,
+  isMarried: null,
+  identidy: '2',
+  mobile: '',
+  email: 'rinaherlina2301@gmail.com',
+  acdemic: 'Sekolah Menengah Atas',
+  birty: '23/1/1995',
+  religion: 'Islam',
+  address: 'Jalan Bakti 3 No.32 Rt.009/Rw.006 Cilincing',
+  isIdentidyAuth: '1',
+  isBankCardAuth: '1',
+  isLindManAuth: '1',
+  isInsuranceCardAuth: '0',
+  isFamilyCardAuth: '1',
+};

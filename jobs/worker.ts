@@ -1,10 +1,15 @@
+import { getConfig } from '../config';
+import { runProcesses } from '../src/lib/cluster';
 import { waitReady } from '../src/lib/redis';
 import { warnOnEvictionPolicy } from '../src/queues/redis-policy';
 import { onShutdown, openRuntime } from '../src/runtime';
 import { PROCESSORS } from './processors';
 import { assertRegistryComplete, startWorkers } from './worker-factory';
 
-/** Worker entry: every processor of the registry, one BullMQ Worker per queue. */
+/**
+ * Worker entry: every processor of the registry, one BullMQ Worker per queue.
+ * WORKER_PROCESSES > 1: a cluster primary runs that many of these.
+ */
 async function main(): Promise<void> {
   const rt = openRuntime('worker');
   assertRegistryComplete(PROCESSORS);
@@ -18,9 +23,5 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  process.stderr.write(
-    `worker failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
-  );
-  process.exit(1);
-});
+const config = getConfig();
+runProcesses({ name: 'worker', count: config.workerProcesses, config, main });

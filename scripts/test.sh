@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: the same set-up against a separate, freshly recreated test database (and Redis
-# database 15), then lint, typecheck and the whole mocha suite against the real services.
+# database 15), then lint, typecheck, the build (dist/, which test/integration/build.test.ts
+# runs; that test builds by itself when run alone) and the whole mocha suite against the real
+# services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -14,6 +16,10 @@ npx eslint . --max-warnings 0
 npx prettier --check . --log-level warn
 echo "› typecheck"
 npx tsc -p .
+if [ $# -eq 0 ]; then
+  echo "› build"
+  bash scripts/build.sh
+  set -- test/unit test/integration
+fi
 echo "› mocha"
-if [ $# -eq 0 ]; then set -- test/unit test/integration; fi
 npx mocha "$@"

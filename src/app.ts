@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import Koa from 'koa';
 import { HttpMethodEnum, koaBody } from 'koa-body';
 import { createBullBoard } from '@bull-board/api';
@@ -27,6 +29,7 @@ import { meRoutes } from './modules/users/me.routes';
 import type { Runtime } from './runtime';
 import { healthRoutes } from './modules/health/health.routes';
 import { ApiRouter as Router } from './http/api-router';
+import { PROJECT_ROOT } from './lib/project-root';
 
 /** What the web app needs from the process: configuration, connections, ports. */
 export type AppDeps = Pick<
@@ -58,8 +61,10 @@ async function isAdminToken(deps: AppDeps, authorization: string | undefined): P
 /** Body limits: JSON only, small. */
 const BODY_LIMIT = '64kb';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const VERSION: string = require('../package.json').version;
+// Read from the project root: the compiled app runs from dist/, which has no package.json.
+const VERSION: string = JSON.parse(
+  fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'),
+).version;
 
 /** Every router of the API, in mounting order (the OpenAPI document is built from these). */
 export function buildRouters(

@@ -1,9 +1,14 @@
 import type { Server } from 'node:http';
+import { getConfig } from '../config';
 import { createApp } from './app';
+import { runProcesses } from './lib/cluster';
 import { waitReady } from './lib/redis';
 import { onShutdown, openRuntime } from './runtime';
 
-/** Web entry: config → connections → listen; SIGINT/SIGTERM stop accepting, finish, close. */
+/**
+ * Web entry: config → connections → listen; SIGINT/SIGTERM stop accepting, finish, close.
+ * WEB_CONCURRENCY > 1: a cluster primary runs that many of these, sharing PORT.
+ */
 async function main(): Promise<void> {
   const rt = openRuntime('web');
   // Fail-fast Redis clients refuse commands until connected: be ready before the first request.
@@ -24,7 +29,5 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  process.stderr.write(`web failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+const config = getConfig();
+runProcesses({ name: 'web', count: config.webConcurrency, config, main });

@@ -3,20 +3,21 @@
  * sandbox gateway on a scratch database (p2p_bench, Redis db 14) and prints, beside each figure,
  * the same machine's ceiling measured in the same run with raw SQL through the pg driver.
  *   1. purchases per second, request → paid (card, sandbox gateway), one hot loan and 100 loans;
- *      ceiling: the same hot-row UPDATE plus two INSERTs per purchase, raw, same concurrency;
+ *      ceiling: the raw purchase+callback pair (the reservation's hot-row UPDATE and two INSERTs,
+ *      then the callback's order UPDATE, entries, asset and loan UPDATE), same concurrency; and
+ *      POST /api/v1/orders p99 beside the p99 of one raw INSERT at the same concurrency;
  *   2. p50/p99 latency of GET /api/v1/loans on 100,000 loans; ceiling: the same SELECTs raw;
  *   3. clearing a repayment of a loan with 10,000 holders; ceiling: a raw bulk INSERT of the
  *      same ledger rows plus the schedule UPDATE.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { Command } from 'commander';
 import { getConfig, type Config } from '../config';
-import { PROCESSORS } from '../jobs/processors';
-import { startWorkers } from '../jobs/worker-factory';
-import { createApp } from '../src/app';
 import { signPayload } from '../src/lib/crypto';
 import { createSequelize, withTransaction } from '../src/lib/db';
 import { createLogger } from '../src/lib/logger';
@@ -43,13 +44,21 @@ const opts = new Command()
   .option('--holders <n>', 'holders of the cleared loan', '10000')
   .option('--loans <n>', 'loans in the list scenario', '100000')
   .option('--requests <n>', 'list requests', '300')
+  .option('--profile <dir>', 'write a V8 CPU profile of the web and the worker into <dir>')
   .parse()
-  .opts<{ purchases: string; holders: string; loans: string; requests: string }>();
+  .opts<{
+    purchases: string;
+    holders: string;
+    loans: string;
+    requests: string;
+    profile?: string;
+  }>();
 const N = Number(opts.purchases);
 const HOLDERS = Number(opts.holders);
 const LOANS = Number(opts.loans);
 const REQUESTS = Number(opts.requests);
 const CONCURRENCY = 32;
+const ROOT = path.resolve(__dirname, '..');
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const pct = (xs: number[], p: number) =>
@@ -102,11 +111,49 @@ async function main() {
   const rt: Runtime = openRuntime('bench', { config, logger, sequelize });
   await Promise.all([waitReady(rt.redis), waitReady(rt.producer)]);
   await rt.redis.flushdb();
-  const { app } = createApp(rt);
-  const server = app.listen(port, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const pool = startWorkers(rt, PROCESSORS, { concurrency: 16 });
+  // The web and the worker run as production runs them: compiled (npm run build), plain node,
+  // separate processes (one each, so the figures are per process).
+  const env = {
+    // The children start from this environment (PATH, secrets), with the bench's settings on top.
+    // eslint-disable-next-line no-restricted-syntax
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: config.queuePrefix,
+    LOG_LEVEL: 'silent',
+    PORT: String(port),
+    WEB_CONCURRENCY: '1',
+    WORKER_PROCESSES: '1',
+    INVESTOR_LIMIT_AMOUNT: String(config.investorLimitAmount),
+    GATEWAY_SANDBOX_DELAY_MS: '0',
+    GATEWAY_SANDBOX_CALLBACK_URL: config.gateway.sandboxCallbackUrl,
+  };
+  const spawnDist = (entry: string) =>
+    spawn(
+      process.execPath,
+      [
+        ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(opts.profile)}`] : []),
+        path.join(ROOT, 'dist', entry),
+      ],
+      { env, stdio: 'inherit' },
+    );
+  const web = spawnDist('src/server.js');
+  const worker = spawnDist('jobs/worker.js');
+  const url = `http://127.0.0.1:${port}`;
+  for (let up = false; !up;) {
+    up = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  const rssMiB = (pid: number) =>
+    Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const stopChild = (child: ChildProcess) =>
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
   const raw = new Pool({ connectionString: databaseUrl, max: 8 });
   const results: string[][] = [];
 
@@ -179,17 +226,20 @@ async function main() {
     }
     return out;
   };
+  const postMs: number[] = [];
   const buyAll = async (creditorNos: string[], who: { token: string }[]) => {
     const ids: string[] = [];
     const t0 = process.hrtime.bigint();
     await pooled(who, CONCURRENCY, async (inv) => {
       const creditorNo = creditorNos[randomInt(0, creditorNos.length)];
+      const tPost = process.hrtime.bigint();
       const res = await fetch(`${url}/api/v1/orders`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${inv.token}` },
         body: JSON.stringify({ creditorNo, amount: 100_000, payWith: 'card' }),
       });
       ids.push(((await res.json()) as { id: string }).id);
+      postMs.push(seconds(tPost) * 1000);
     });
     for (;;) {
       const open = await Order.count({
@@ -204,13 +254,14 @@ async function main() {
   };
 
   // Ceiling for a purchase: the hot-row UPDATE plus two INSERTs, raw, same concurrency.
-  await raw.query(`CREATE TABLE bench_loan (id int PRIMARY KEY, locked bigint NOT NULL, cap bigint NOT NULL);
+  await raw.query(`CREATE TABLE bench_loan (id int PRIMARY KEY, locked bigint NOT NULL, bought bigint NOT NULL DEFAULT 0, cap bigint NOT NULL);
                    CREATE TABLE bench_order (id bigserial PRIMARY KEY, loan int, amount bigint);
-                   CREATE TABLE bench_entry (id bigserial PRIMARY KEY, order_id bigint, amount bigint)`);
+                   CREATE TABLE bench_entry (id bigserial PRIMARY KEY, order_id bigint, amount bigint);
+                   CREATE TABLE bench_asset (id bigserial PRIMARY KEY, order_id bigint, amount bigint)`);
   const ceilingPurchases = async (loans: number) => {
     await raw.query('TRUNCATE bench_loan');
     await raw.query(
-      `INSERT INTO bench_loan SELECT g, 0, 1000000000 FROM generate_series(1, ${loans}) g`,
+      `INSERT INTO bench_loan SELECT g, 0, 0, 1000000000 FROM generate_series(1, ${loans}) g`,
     );
     const t0 = process.hrtime.bigint();
     await pooled(
@@ -233,6 +284,22 @@ async function main() {
             rows[0].id,
           ]);
           await c.query('COMMIT');
+          // The callback's transaction: the order paid, its two entries, its asset, the loan's
+          // share moved from locked to bought.
+          await c.query('BEGIN');
+          await c.query('UPDATE bench_order SET amount = amount WHERE id = $1', [rows[0].id]);
+          await c.query(
+            'INSERT INTO bench_entry (order_id, amount) VALUES ($1, -100000), ($1, 100000)',
+            [rows[0].id],
+          );
+          await c.query('INSERT INTO bench_asset (order_id, amount) VALUES ($1, 100000)', [
+            rows[0].id,
+          ]);
+          await c.query(
+            'UPDATE bench_loan SET locked = locked - 100000, bought = bought + 100000 WHERE id = $1',
+            [loan],
+          );
+          await c.query('COMMIT');
         } finally {
           c.release();
         }
@@ -240,11 +307,27 @@ async function main() {
     );
     return N / seconds(t0);
   };
+  /** p99 of one INSERT of an order row, raw, at the purchase concurrency. */
+  const ceilingInsertP99 = async () => {
+    const ms: number[] = [];
+    await pooled(
+      Array.from({ length: N }, (_, i) => i),
+      CONCURRENCY,
+      async () => {
+        const t0 = process.hrtime.bigint();
+        await raw.query('INSERT INTO bench_order (loan, amount) VALUES (1, 100000)');
+        ms.push(seconds(t0) * 1000);
+      },
+    );
+    return pct(ms, 99);
+  };
 
   // 1. One hot loan, then 100 loans.
   const hot = await newLoan(N * 100_000);
   const hotResult = await buyAll([hot.creditorNo], await investors(N));
   const hotCeiling = await ceilingPurchases(1);
+  const hotPostMs = [...postMs];
+  const insertP99 = await ceilingInsertP99();
   results.push([
     'purchases/s, one hot loan (request → paid, card)',
     fmt(hotResult.rate),
@@ -261,6 +344,14 @@ async function main() {
     fmt(manyCeiling),
     fmt((manyResult.rate / manyCeiling) * 100, 2) + ' %',
   ]);
+
+  results.push([
+    `POST /api/v1/orders p99 ms (hot loan; ceiling: one INSERT)`,
+    fmt(pct(hotPostMs, 99), 2),
+    fmt(insertP99, 2),
+    fmt((insertP99 / pct(hotPostMs, 99)) * 100, 1) + ' %',
+  ]);
+  const rss = { web: rssMiB(web.pid!), worker: rssMiB(worker.pid!) };
 
   // 2. The loan list on 100,000 loans.
   await raw.query(
@@ -318,8 +409,8 @@ async function main() {
     fmt((pct(rawMs, 99) / pct(apiMs, 99)) * 100, 1) + ' %',
   ]);
 
-  // 3. Clearing a repayment of a loan with 10,000 holders.
-  await pool.close();
+  // 3. Clearing a repayment of a loan with 10,000 holders (in this process, no workers running).
+  await Promise.all([stopChild(web), stopChild(worker)]);
   const {
     rows: [loanRow],
   } = await raw.query(
@@ -421,7 +512,7 @@ async function main() {
     `\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
   );
   console.log(
-    `purchases per scenario: ${N}; concurrency ${CONCURRENCY}; in-process workers (concurrency 16 per queue); sandbox gateway, no delay\n`,
+    `purchases per scenario: ${N}; concurrency ${CONCURRENCY}; compiled web and worker, one process each (worker concurrency 8 per queue); sandbox gateway, no delay\n`,
   );
   const widths = [52, 12, 12, 10];
   const line = (cols: string[]) =>
@@ -431,9 +522,11 @@ async function main() {
   console.log(
     `\nledger after the run: ${check.ok ? 'clean' : 'MISMATCH'} (trial balance ${check.trialBalance})`,
   );
+  console.log(
+    `RSS after the purchases: web ${rss.web.toFixed(0)} MiB, worker ${rss.worker.toFixed(0)} MiB`,
+  );
 
   await raw.end();
-  server.close();
   await rt.close();
   await sequelize.close();
 }

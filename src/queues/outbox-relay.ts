@@ -95,9 +95,22 @@ export class OutboxRelay {
     return meta?.rowCount ?? 0;
   }
 
-  /** Best-effort fast path right after a commit; the sweeper catches anything this misses. */
+  private kicked: string[] = [];
+
+  /**
+   * Best-effort fast path right after a commit; the sweeper catches anything this misses. The
+   * ids of every commit in the same turn of the event loop are relayed together: one relay
+   * transaction and one addBulk per queue for many purchases, not one each.
+   */
   kick = (ids: string[]): void => {
-    this.relayPending({ ids }).catch((err: Error) =>
+    if (this.kicked.length === 0) setImmediate(this.relayKicked);
+    this.kicked.push(...ids);
+  };
+
+  private relayKicked = (): void => {
+    const ids = this.kicked;
+    this.kicked = [];
+    this.relayPending({ ids, limit: ids.length }).catch((err: Error) =>
       this.logger.warn({ err, ids }, 'outbox fast path failed; the sweeper will relay'),
     );
   };

@@ -727,12 +727,13 @@ describe('primary market, part 1', function () {
           { token: inv.token },
         );
         const deps = { cipher: rt.cipher, partner: rt.ports.partner, config: rt.config };
+        // Dies after the batch has written the order's move, before the instructions.
         const crash = sinon
-          .stub(Order.prototype, 'update')
-          .callThrough()
-          .onSecondCall()
+          .stub(PaymentInstruction, 'bulkCreate')
           .rejects(new Error('worker died'));
-        await lockOrder(deps, res.body.id).catch(() => undefined);
+        expect(await lockOrder(deps, res.body.id).catch((e: Error) => e.message)).to.equal(
+          'worker died',
+        );
         crash.restore();
         let loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
         expect(loan.lockedAmount).to.equal(0n);

@@ -21,6 +21,7 @@ import { enqueueRecovery } from '../../queues/queues';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { createInstruction } from '../payments/instructions';
 import { User } from '../users/user.model';
+import { claimPendingOrders } from './order-claim';
 import { Asset, Order } from './order.model';
 import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
 
@@ -137,12 +138,20 @@ export async function outstandingOf(userId: string, transaction?: Transaction): 
  * and reason), reserves the share with one conditional UPDATE that can never oversell, and
  * starts the payment: a wallet order is paid from the wallet at once (available → locked →
  * invested); a card order gets a gateway collection instruction and a lock expiry. Runs once
- * in effect however often it is run: anything but a pending order is left alone.
+ * in effect however often it is run: anything but a pending order is left alone. The order is
+ * normally decided in a batch with its loan's other pending orders (`claimPendingOrders`);
+ * the single-order path below takes the rest, with the same rules.
  */
 export async function lockOrder(deps: LockDeps, orderId: string): Promise<OrderStatus> {
   const order = await Order.findByPk(orderId);
   if (!order) throw new AppError('NOT_FOUND', `no order ${orderId}`, [], { retryable: false });
   if (order.status !== OrderStatus.Pending) return order.status;
+  // The common case: this order is decided with the loan's other pending orders, in one batch.
+  if ((await claimPendingOrders(deps, order.loanId)).includes(orderId)) {
+    return (await Order.findByPk(orderId))!.status;
+  }
+  // Not in that batch (another batch holds it, it is beyond the batch's size, or the partner
+  // could not be asked): on its own, waiting for its row.
   try {
     const card = await checkInvestorRules(deps, order);
     return await withTransaction(Order.sequelize!, (transaction) =>
@@ -246,27 +255,16 @@ async function reserveAndPay(
     );
   }
   const at = now();
-  if (!(await reserveShare(order, at, transaction))) {
-    const loan = (await Loan.findByPk(order.loanId, { transaction }))!;
-    if (loan.status !== LoanStatus.Open || loan.deadline.getTime() <= at.getTime()) {
-      throw new RuleBroken(
-        OrderFailCode.LoanNotOpen,
-        `the loan is ${loan.status === LoanStatus.Open ? 'past its deadline' : loan.status}`,
-      );
-    }
-    throw new RuleBroken(
-      OrderFailCode.NotEnoughRoom,
-      `only ${loan.amount - loan.lockedAmount - loan.boughtAmount} of the loan is left`,
-    );
-  }
   const expiresAt = new Date(at.getTime() + deps.config.lockTtlSeconds * 1000);
+  // Everything else first: the loan row (the hot row every buyer of the loan waits for) is
+  // touched by the last statement before COMMIT, so it is held for one round trip.
   await moveOrder(
     order,
     OrderStatus.Locked,
     { holdsLock: true, lockedAt: at, lockExpiresAt: expiresAt },
     transaction,
   );
-
+  let status: OrderStatus;
   if (order.payWith === 'wallet') {
     await postTransaction(
       {
@@ -280,39 +278,67 @@ async function reserveAndPay(
       },
       { transaction },
     );
-    await completePurchase(order, 'wallet', transaction);
-    return OrderStatus.Paid;
+    // Reserved and bought at once: locked_amount is never raised for a wallet order.
+    await completePurchase(order, 'wallet', transaction, { reserved: false });
+    status = OrderStatus.Paid;
+  } else {
+    await createInstruction(
+      {
+        kind: 'collection',
+        purpose: 'order',
+        refId: String(order.id),
+        userId: order.userId,
+        amount: order.amount,
+        bankCardId: String(card.id),
+      },
+      { transaction },
+    );
+    await moveOrder(order, OrderStatus.Paying, {}, transaction);
+    await enqueueAfterCommit(
+      'order.expire',
+      { orderId: String(order.id) },
+      { transaction, runAt: expiresAt },
+    );
+    if (!(await reserveShare(order, at, transaction)))
+      await refuseReservation(order, at, transaction);
+    status = OrderStatus.Paying;
   }
-  await createInstruction(
-    {
-      kind: 'collection',
-      purpose: 'order',
-      refId: String(order.id),
-      userId: order.userId,
-      amount: order.amount,
-      bankCardId: String(card.id),
-    },
-    { transaction },
-  );
-  await moveOrder(order, OrderStatus.Paying, {}, transaction);
-  await enqueueAfterCommit(
-    'order.expire',
-    { orderId: String(order.id) },
-    { transaction, runAt: expiresAt },
-  );
-  return OrderStatus.Paying;
+  return status;
 }
 
 /**
- * Turns an order's money into a holding: the loan's share moves locked → bought (or is bought
- * directly when the order no longer holds a lock), the ledger moves the money into `invested`,
- * the asset is created and the order is paid. The caller holds the order row lock.
+ * The loan had no room (or closed) when the share was to be reserved: throws the rule broken,
+ * which rolls back everything the transaction wrote for this order.
+ */
+async function refuseReservation(order: Order, at: Date, transaction: Transaction): Promise<never> {
+  const loan = (await Loan.findByPk(order.loanId, { transaction }))!;
+  if (loan.status !== LoanStatus.Open || loan.deadline.getTime() <= at.getTime()) {
+    throw new RuleBroken(
+      OrderFailCode.LoanNotOpen,
+      `the loan is ${loan.status === LoanStatus.Open ? 'past its deadline' : loan.status}`,
+    );
+  }
+  throw new RuleBroken(
+    OrderFailCode.NotEnoughRoom,
+    `only ${loan.amount - loan.lockedAmount - loan.boughtAmount} of the loan is left`,
+  );
+}
+
+/**
+ * Turns an order's money into a holding: the ledger moves the money into `invested`, the asset
+ * is created, the order is paid, and last (the loan row is the hot row: held for one round trip
+ * before COMMIT) the loan's share moves locked → bought. An order that reserved nothing
+ * (`reserved: false`, a wallet purchase) is bought directly with the same room check as a
+ * reservation; no room throws the rule broken, rolling the purchase back. The caller holds the
+ * order row lock.
  */
 export async function completePurchase(
   order: Order,
   source: 'wallet' | 'card',
   transaction: Transaction,
+  { reserved = true }: { reserved?: boolean } = {},
 ): Promise<void> {
+  const at = now();
   await postTransaction(
     {
       kind: LedgerKind.PurchasePaid,
@@ -331,14 +357,6 @@ export async function completePurchase(
     },
     { transaction },
   );
-  const [loan] = await Order.sequelize!.query<{ full: boolean }>(
-    `UPDATE loans SET locked_amount = locked_amount - $2, bought_amount = bought_amount + $2, updated_at = $3
-      WHERE id = $1 RETURNING bought_amount = amount AS full`,
-    { bind: [order.loanId, order.amount.toString(), now()], type: QueryTypes.SELECT, transaction },
-  );
-  // Bought out: settle now rather than at the deadline.
-  if (loan.full)
-    await enqueueAfterCommit('loan.settle', { loanId: String(order.loanId) }, { transaction });
   await Asset.create(
     {
       userId: order.userId,
@@ -354,9 +372,22 @@ export async function completePurchase(
   await moveOrder(
     order,
     OrderStatus.Paid,
-    { holdsLock: false, paidAt: now(), endedAt: now(), failCode: null, failReason: null },
+    { holdsLock: false, paidAt: at, endedAt: at, failCode: null, failReason: null },
     transaction,
   );
+  const [loan] = await Order.sequelize!.query<{ full: boolean }>(
+    reserved
+      ? `UPDATE loans SET locked_amount = locked_amount - $2, bought_amount = bought_amount + $2, updated_at = $3
+          WHERE id = $1 RETURNING bought_amount = amount AS full`
+      : `UPDATE loans SET bought_amount = bought_amount + $2, updated_at = $3
+          WHERE id = $1 AND status = 'open' AND deadline > $3 AND locked_amount + bought_amount + $2 <= amount
+          RETURNING bought_amount = amount AS full`,
+    { bind: [order.loanId, order.amount.toString(), at], type: QueryTypes.SELECT, transaction },
+  );
+  if (!loan) return refuseReservation(order, at, transaction);
+  // Bought out: settle now rather than at the deadline.
+  if (loan.full)
+    await enqueueAfterCommit('loan.settle', { loanId: String(order.loanId) }, { transaction });
 }
 
 /**

@@ -37,6 +37,34 @@ export async function enqueueAfterCommit<K extends JobName>(
     { transaction },
   );
   const id = String(row.id);
+  kickAfterCommit(transaction, [id]);
+  return id;
+}
+
+/** The same as `enqueueAfterCommit` for many jobs of one name, with one INSERT. */
+export async function enqueueManyAfterCommit<K extends JobName>(
+  name: K,
+  payloads: JobPayloads[K][],
+  { transaction, runAt }: TxOptions & { runAt?: Date },
+): Promise<string[]> {
+  if (payloads.length === 0) return [];
+  const def = JOBS[name];
+  for (const payload of payloads) Joi.assert(payload, def.payload);
+  const rows = await OutboxMessage.bulkCreate(
+    payloads.map((payload) => ({
+      queue: def.queue,
+      jobName: name,
+      payload,
+      runAt: runAt ?? null,
+    })),
+    { transaction, returning: ['id'] },
+  );
+  const ids = rows.map((r) => String(r.id));
+  kickAfterCommit(transaction, ids);
+  return ids;
+}
+
+function kickAfterCommit(transaction: Transaction, newIds: string[]): void {
   let ids = pendingByTx.get(transaction);
   if (!ids) {
     ids = [];
@@ -44,8 +72,7 @@ export async function enqueueAfterCommit<K extends JobName>(
     const batch = ids;
     transaction.afterCommit(() => kick?.(batch));
   }
-  ids.push(id);
-  return id;
+  ids.push(...newIds);
 }
 
 /** Rows not yet handed to BullMQ (for the finance CLI and tests). */

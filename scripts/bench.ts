@@ -7,8 +7,8 @@
  *      then the callback's order UPDATE, entries, asset and loan UPDATE), same concurrency; and
  *      POST /api/v1/orders p99 beside the p99 of one raw INSERT at the same concurrency;
  *   2. p50/p99 latency of GET /api/v1/loans on 100,000 loans; ceiling: the same SELECTs raw;
- *   3. clearing a repayment of a loan with 10,000 holders; ceiling: a raw bulk INSERT of the
- *      same ledger rows plus the schedule UPDATE.
+ *   3. clearing a repayment of a loan with 10,000 holders; ceiling: the same writes (accounts,
+ *      entries, balances, schedule rows, assets) as raw set-based SQL (scripts/bench-clearing.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -19,25 +19,19 @@ import { Client, Pool } from 'pg';
 import { Command } from 'commander';
 import { getConfig, type Config } from '../config';
 import { signPayload } from '../src/lib/crypto';
-import { createSequelize, withTransaction } from '../src/lib/db';
+import { createSequelize } from '../src/lib/db';
 import { createLogger } from '../src/lib/logger';
 import { createMigrator } from '../src/lib/migrator';
 import { waitReady } from '../src/lib/redis';
 import { BankCard } from '../src/modules/banks/bank-card.model';
 import { KycVerification } from '../src/modules/kyc/kyc.model';
 import { KycStatus } from '../src/modules/kyc/kyc.states';
-import {
-  investorAccount,
-  platformAccount,
-  AccountType,
-} from '../src/modules/ledger/ledger.accounts';
-import { LedgerKind } from '../src/modules/ledger/ledger.kinds';
-import { postTransaction, checkLedger } from '../src/modules/ledger/ledger.service';
+import { checkLedger } from '../src/modules/ledger/ledger.service';
 import { Order } from '../src/modules/orders/order.model';
-import { clearRepayment } from '../src/modules/repayments/repayments.service';
 import { User, UserRole } from '../src/modules/users/user.model';
 import { openRuntime, type Runtime } from '../src/runtime';
 import { seedDemoData } from '../src/seed';
+import { benchClearing } from './bench-clearing';
 
 const opts = new Command()
   .option('--purchases <n>', 'purchases per purchase scenario', '400')
@@ -411,98 +405,22 @@ async function main() {
 
   // 3. Clearing a repayment of a loan with 10,000 holders (in this process, no workers running).
   await Promise.all([stopChild(web), stopChild(worker)]);
-  const {
-    rows: [loanRow],
-  } = await raw.query(
-    `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
-       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status, bought_amount, loan_time)
-     VALUES ('CLEAR1', 'bench', 'A', 12, 18, 30, 'day', 'bullet', $1, 0, now(), now(), 'b', 'BCA', 'BCA', 'x', '1234', 'x', 'repaying', $1, now()) RETURNING id`,
-    [HOLDERS * 100_000],
-  );
-  const { rows: users } = await raw.query(
-    `INSERT INTO users (role) SELECT 'investor' FROM generate_series(1, ${HOLDERS}) RETURNING id`,
-  );
-  await raw.query(
-    `WITH a AS (INSERT INTO assets (user_id, loan_id, principal, max_tradable_amount, status)
-                SELECT u, $1, 100000, 100000, 'holding' FROM unnest($2::bigint[]) u RETURNING id, user_id)
-     INSERT INTO repayment_schedules (asset_id, loan_id, user_id, period, due_date, principal, interest, status)
-     SELECT id, $1, user_id, 1, current_date + 30, 100000, 986, 'pending' FROM a`,
-    [loanRow.id, users.map((u) => u.id)],
-  );
-  await raw.query(
-    `INSERT INTO repayment_plans (loan_id, period, due_date, principal, interest, status)
-     VALUES ($1, 1, current_date + 30, $2, $3, 'pending')`,
-    [loanRow.id, String(BigInt(HOLDERS) * 100_000n), String(BigInt(HOLDERS) * 1_200n)],
-  );
-  const tFund = process.hrtime.bigint();
-  await withTransaction(sequelize, (transaction) =>
-    postTransaction(
-      {
-        kind: LedgerKind.Adjustment,
-        idempotencyKey: 'bench-invested',
-        entries: [
-          {
-            account: platformAccount(AccountType.BorrowerPayable),
-            amount: -BigInt(HOLDERS) * 100_000n,
-          },
-          ...users.map((u) => ({ account: investorAccount(u.id, 'invested'), amount: 100_000n })),
-        ],
-      },
-      { transaction },
-    ),
-  );
-  const fundSeconds = seconds(tFund);
-  const total = BigInt(HOLDERS) * 100_000n + BigInt(HOLDERS) * 1_200n;
-  const {
-    rows: [rep],
-  } = await raw.query(
-    `INSERT INTO repayments (repayment_no, loan_id, creditor_no, period, principal, interest, late_fee, overdue_service_fee, total, paid_at, body_hash, status)
-     VALUES ('BENCH-R1', $1, 'CLEAR1', 1, $2, $3, 0, 0, $4, now(), 'x', 'arrived') RETURNING id`,
-    [
-      loanRow.id,
-      String(BigInt(HOLDERS) * 100_000n),
-      String(BigInt(HOLDERS) * 1_200n),
-      String(total),
-    ],
-  );
-  await withTransaction(sequelize, (transaction) =>
-    postTransaction(
-      {
-        kind: LedgerKind.RepaymentReceived,
-        idempotencyKey: 'bench-received',
-        entries: [
-          { account: platformAccount(AccountType.Escrow), amount: -total },
-          { account: platformAccount(AccountType.GatewayClearing), amount: total },
-        ],
-      },
-      { transaction },
-    ),
-  );
-  const tClear = process.hrtime.bigint();
-  const outcome = await clearRepayment(String(rep.id));
-  const clearSeconds = seconds(tClear);
-  const tRaw = process.hrtime.bigint();
-  const c = await raw.connect();
-  await c.query('BEGIN');
-  await c.query(
-    `INSERT INTO bench_entry (order_id, amount) SELECT g, 100000 FROM generate_series(1, ${HOLDERS * 3 + 4}) g`,
-  );
-  await c.query(`UPDATE repayment_schedules SET updated_at = now() WHERE loan_id = $1`, [
-    loanRow.id,
-  ]);
-  await c.query(`UPDATE bench_loan SET locked = locked WHERE id = 1`);
-  await c.query('ROLLBACK');
-  c.release();
-  const rawSeconds = seconds(tRaw);
+  const clearing = await benchClearing(sequelize, raw, HOLDERS);
   results.push([
-    `clearing ${HOLDERS} holders, s (${outcome})`,
-    fmt(clearSeconds, 3),
-    fmt(rawSeconds, 3),
-    fmt((rawSeconds / clearSeconds) * 100, 1) + ' %',
+    `clearing ${HOLDERS} holders, s (${clearing.outcome})`,
+    fmt(clearing.clearSeconds, 3),
+    fmt(clearing.rawSeconds, 3),
+    fmt((clearing.rawSeconds / clearing.clearSeconds) * 100, 1) + ' %',
+  ]);
+  results.push([
+    `  for reference: as many rows into a bare table, s`,
+    '—',
+    fmt(clearing.bareSeconds, 3),
+    '—',
   ]);
   results.push([
     `funding ${HOLDERS} invested accounts in one posting, s`,
-    fmt(fundSeconds, 3),
+    fmt(clearing.fundSeconds, 3),
     '—',
     '—',
   ]);

@@ -190,25 +190,33 @@ export async function postTransactions(
   const investor = new Map<string, { id: string; balance: bigint }>();
   if (investorNet.length > 0) {
     const byCode = new Map(investorNet.map((e) => [e.code, e]));
-    const codes = [...byCode.keys()];
-    await sequelize.query(
-      `INSERT INTO accounts (code, type, owner_user_id, allow_negative)
-       SELECT c, t, u, false FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(c, t, u)
-       ON CONFLICT (code) DO NOTHING`,
-      {
-        bind: [
-          codes,
-          codes.map((c) => byCode.get(c)!.type),
-          codes.map((c) => byCode.get(c)!.ownerUserId),
-        ],
-        transaction,
-      },
-    );
-    const locked = await sequelize.query<{ id: string; code: string; balance: string }>(
-      'SELECT id, code, balance FROM accounts WHERE code = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE',
-      { bind: [codes], type: QueryTypes.SELECT, transaction },
-    );
-    for (const a of locked) investor.set(a.code, { id: a.id, balance: toIdr(a.balance) });
+    const codes = [...byCode.keys()].sort();
+    const lock = (list: string[]) =>
+      sequelize.query<{ id: string; code: string; balance: string }>(
+        'SELECT id, code, balance FROM accounts WHERE code = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE',
+        { bind: [list], type: QueryTypes.SELECT, transaction },
+      );
+    // Existing accounts are locked in id order; only an investor's first movement creates one
+    // (codes sorted, so two creators of the same accounts queue in one order).
+    for (const a of await lock(codes)) investor.set(a.code, { id: a.id, balance: toIdr(a.balance) });
+    const missing = codes.filter((c) => !investor.has(c));
+    if (missing.length > 0) {
+      await sequelize.query(
+        `INSERT INTO accounts (code, type, owner_user_id, allow_negative)
+         SELECT c, t, u, false FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(c, t, u)
+         ON CONFLICT (code) DO NOTHING`,
+        {
+          bind: [
+            missing,
+            missing.map((c) => byCode.get(c)!.type),
+            missing.map((c) => byCode.get(c)!.ownerUserId),
+          ],
+          transaction,
+        },
+      );
+      for (const a of await lock(missing))
+        investor.set(a.code, { id: a.id, balance: toIdr(a.balance) });
+    }
   }
 
   // Balances after each posting, in order; a posting that would overdraw refuses the whole call.
@@ -302,22 +310,24 @@ export async function postTransactions(
       });
     }
   }
-  // Accounts by code (platform accounts exist from the seed; their rows are only read).
+  // Investor accounts by the id just locked; platform accounts (from the seed; only read) by
+  // code. An unknown code leaves account_id NULL, which the column refuses.
   if (entryRows.length > 0)
     await sequelize.query(
       `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after, memo)
-       SELECT v.tx, a.id, v.amount, v.after, v.memo
-         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY
-              AS v(tx, code, amount, after, memo, n)
-         JOIN accounts a ON a.code = v.code
+       SELECT v.tx, COALESCE(v.id, (SELECT a.id FROM accounts a WHERE a.code = v.code)),
+              v.amount, v.after, v.memo
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[])
+              WITH ORDINALITY AS v(tx, code, amount, after, memo, id, n)
         ORDER BY v.n`,
       {
         bind: [
           entryRows.map((r) => r.tx),
-          entryRows.map((r) => r.code),
+          entryRows.map((r) => (investor.has(r.code) ? null : r.code)),
           entryRows.map((r) => r.amount.toString()),
           entryRows.map((r) => (r.after === null ? null : r.after.toString())),
           entryRows.map((r) => r.memo),
+          entryRows.map((r) => investor.get(r.code)?.id ?? null),
         ],
         transaction,
       },

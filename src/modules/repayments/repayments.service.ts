@@ -1,10 +1,10 @@
-import { Op, QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
 import type { Queue } from 'bullmq';
 import type { PiiCipher } from '../../lib/crypto';
 import { now, nowMs, today } from '../../lib/clock';
 import { withTransaction } from '../../lib/db';
 import { AppError } from '../../lib/errors';
-import { idrToJson } from '../../lib/money';
+import { idrToJson, toIdr } from '../../lib/money';
 import { enqueueRecovery } from '../../queues/queues';
 import { AccountType, investorAccount, platformAccount } from '../ledger/ledger.accounts';
 import { LedgerKind } from '../ledger/ledger.kinds';
@@ -14,7 +14,7 @@ import { LoanStatus, loanMachine } from '../loans/loan.states';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { notifyPartner } from '../partner/notifications.service';
 import { createInstruction } from '../payments/instructions';
-import { RepaymentPlan, RepaymentSchedule } from '../schedules/schedule.model';
+import { RepaymentPlan } from '../schedules/schedule.model';
 import { shrinkHoldings } from '../transfers/holdings.service';
 import { Repayment } from './repayment.model';
 import { RepaymentHoldCode, RepaymentStatus, repaymentMachine } from './repayment.states';
@@ -273,12 +273,29 @@ export async function clearRepayment(
             RepaymentHoldCode.PrincipalMismatch,
             `principal ${r.principal} differs from the plan's ${owed} for period ${r.period}`,
           );
-    const rows = await RepaymentSchedule.findAll({
-      where: { loanId: loan.id, status: 'pending', period: { [Op.gte]: r.period } },
-      transaction,
-      lock: Transaction.LOCK.NO_KEY_UPDATE,
-      order: [['id', 'ASC']],
-    });
+    // Raw rows, not model instances: a loan may have tens of thousands of holders.
+    const rows = (
+      await Repayment.sequelize!.query<{
+        id: string;
+        asset_id: string;
+        user_id: string;
+        period: number;
+        principal: string;
+        interest: string;
+      }>(
+        `SELECT id, asset_id, user_id, period, principal, interest FROM repayment_schedules
+          WHERE loan_id = $1 AND status = 'pending' AND period >= $2
+          ORDER BY id FOR NO KEY UPDATE`,
+        { bind: [loan.id, r.period], type: QueryTypes.SELECT, transaction },
+      )
+    ).map((x) => ({
+      id: x.id,
+      assetId: x.asset_id,
+      userId: x.user_id,
+      period: x.period,
+      principal: toIdr(x.principal),
+      interest: toIdr(x.interest),
+    }));
     const paid = rows.filter((x) => r.payoff || x.period === r.period);
     const rowsPrincipal = paid.reduce((s, x) => s + x.principal, 0n);
     if (rowsPrincipal !== owed)

@@ -58,16 +58,18 @@ export async function shrinkHoldings(
       `UPDATE credit_notes SET is_closed = true, closed_at = $2, updated_at = $2 WHERE id = ANY($1::bigint[])`,
       { bind: [closing, now()], transaction },
     );
+  // What still sits on open notes (every open note of these assets was read and locked above).
   await sequelize.query(
     `UPDATE assets a
         SET principal = a.principal - b.back,
-            max_tradable_amount = a.principal - b.back - COALESCE(
-              (SELECT SUM(n.amount - n.traded_amount) FROM credit_notes n
-                WHERE n.asset_id = a.id AND NOT n.is_closed), 0),
+            max_tradable_amount = a.principal - b.back - b.offered,
             status = CASE WHEN a.principal = b.back AND a.status = 'holding' THEN 'repaid' ELSE a.status END,
-            updated_at = $3
-       FROM unnest($1::bigint[], $2::bigint[]) AS b(asset_id, back)
+            updated_at = $4
+       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS b(asset_id, back, offered)
       WHERE a.id = b.asset_id`,
-    { bind: [ids, amounts, now()], transaction },
+    {
+      bind: [ids, amounts, ids.map((id) => (offered.get(id) ?? 0n).toString()), now()],
+      transaction,
+    },
   );
 }

@@ -3,7 +3,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isAppError } from '../src/lib/errors';
 import { createRedis } from '../src/lib/redis';
 import { recordJobMetric } from '../src/http/metrics';
-import { JOBS, QueueName, type JobName } from '../src/queues/queues';
+import { JOBS, QueueName, queueKeyPrefix, type JobName } from '../src/queues/queues';
 import type { Runtime } from '../src/runtime';
 import type { ProcessorRegistry } from './processors/types';
 
@@ -81,7 +81,7 @@ export function startWorkers(
   const workers = (opts.queues ?? Object.values(QueueName)).map((name) => {
     const worker = new Worker(name, run, {
       connection,
-      prefix: rt.config.queuePrefix,
+      prefix: queueKeyPrefix(rt.config.queuePrefix, name),
       concurrency: opts.concurrency ?? 8,
       // Recorded on each job as processedBy: which machine and process ran it.
       name: `${hostname()}:${process.pid}`,

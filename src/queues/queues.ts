@@ -154,6 +154,14 @@ export async function enqueueRecovery<K extends JobName>(
   return payloads.length;
 }
 
+/**
+ * The BullMQ key prefix of one queue: `{<QUEUE_PREFIX>:<queue>}`. The braces are a Redis
+ * Cluster hash tag: every key of a queue hashes to one slot (BullMQ's Lua scripts touch several
+ * keys of a queue at once and need them on one node), while different queues spread over the
+ * cluster's slots. On a single Redis it is just a longer key name.
+ */
+export const queueKeyPrefix = (prefix: string, queue: string): string => `{${prefix}:${queue}}`;
+
 /** Opens one producer Queue per queue name with the default job options. */
 export function createQueues(
   connection: ConnectionOptions | import('ioredis').Redis,
@@ -163,7 +171,11 @@ export function createQueues(
   for (const name of Object.values(QueueName)) {
     queues.set(
       name,
-      new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }),
+      new Queue(name, {
+        connection,
+        prefix: queueKeyPrefix(prefix, name),
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      }),
     );
   }
   return queues;

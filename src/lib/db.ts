@@ -38,6 +38,9 @@ export function createSequelize(databaseUrl: string, opts: { poolMax?: number } 
     hooks: { beforeDefine: clockTimestamps as never },
     models: ALL_MODELS,
     pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
+    // READ COMMITTED for every transaction, fixed when the connection opens, so that BEGIN is
+    // not followed by a SET TRANSACTION round trip (whatever the server's own default).
+    dialectOptions: { options: '-c default_transaction_isolation=read\\ committed' },
     define: { underscored: true, timestamps: true },
   });
 }
@@ -63,10 +66,8 @@ export async function withTransaction<T>(
   const retries = opts.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await sequelize.transaction(
-        { isolationLevel: opts.isolationLevel ?? Transaction.ISOLATION_LEVELS.READ_COMMITTED },
-        (t) => fn(t),
-      );
+      // No isolation level: the connection's READ COMMITTED (createSequelize), no extra SET.
+      return await sequelize.transaction({ isolationLevel: opts.isolationLevel }, (t) => fn(t));
     } catch (err) {
       const code = pgCode(err);
       if (attempt < retries && code && RETRYABLE_PG_CODES.has(code)) continue;

@@ -4,6 +4,7 @@ import type { Sequelize } from 'sequelize-typescript';
 import type { Logger } from '../lib/logger';
 import { nowMs } from '../lib/clock';
 import { withTransaction } from '../lib/db';
+import type { OutboxRecord } from '../modules/outbox/outbox.service';
 import { JOBS, type JobName } from './queues';
 
 interface OutboxRow {
@@ -14,6 +15,9 @@ interface OutboxRow {
   run_at: Date | null;
 }
 
+/** How old a row must be before the sweeper relays it (younger ones are the fast path's). */
+export const SWEEP_MIN_AGE_MS = 2_000;
+
 /** The BullMQ job id of an outbox row: re-adding it is a no-op while the job exists. */
 export const outboxJobId = (id: string | number) => `outbox-${id}`;
 
@@ -22,6 +26,10 @@ export const outboxJobId = (id: string | number) => `outbox-${id}`;
  * may run at once), added with the row id as job id, then marked dispatched in the same
  * transaction. A crash after the add and before the mark leaves the row pending; the next pass
  * adds it again and BullMQ keeps the one job (and every processor is idempotent anyway).
+ *
+ * The fast path (`kick`) needs no database read: the writer hands over the committed rows as it
+ * wrote them; they are added (same job ids) and marked dispatched in one UPDATE per turn of the
+ * event loop. The sweeper leaves rows younger than `SWEEP_MIN_AGE_MS` to the fast path.
  */
 export class OutboxRelay {
   constructor(
@@ -31,15 +39,26 @@ export class OutboxRelay {
     private readonly now: () => number = nowMs,
   ) {}
 
-  /** Relays up to `limit` pending rows (only `ids` when given). Returns how many were handed over. */
-  async relayPending(opts: { limit?: number; ids?: string[] } = {}): Promise<number> {
+  /**
+   * Relays up to `limit` pending rows (only `ids` when given; only rows at least `minAgeMs` old
+   * when given). Returns how many were handed over.
+   */
+  async relayPending(
+    opts: { limit?: number; ids?: string[]; minAgeMs?: number } = {},
+  ): Promise<number> {
     const limit = opts.limit ?? 200;
+    const before = new Date(this.now() - (opts.minAgeMs ?? 0));
     return withTransaction(this.sequelize, async (transaction) => {
       const rows = await this.sequelize.query<OutboxRow>(
         `SELECT id, queue, job_name, payload, run_at FROM outbox
-          WHERE dispatched_at IS NULL ${opts.ids ? 'AND id = ANY($2::bigint[])' : ''}
+          WHERE dispatched_at IS NULL AND created_at <= $2
+                ${opts.ids ? 'AND id = ANY($3::bigint[])' : ''}
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        { bind: opts.ids ? [limit, opts.ids] : [limit], type: QueryTypes.SELECT, transaction },
+        {
+          bind: opts.ids ? [limit, before, opts.ids] : [limit, before],
+          type: QueryTypes.SELECT,
+          transaction,
+        },
       );
       if (rows.length === 0) return 0;
       const done: string[] = [];
@@ -55,15 +74,7 @@ export class OutboxRelay {
         }
         try {
           await queue.addBulk(
-            group.map((r) => ({
-              name: r.job_name,
-              data: r.payload,
-              opts: {
-                ...JOBS[r.job_name as JobName]?.options,
-                jobId: outboxJobId(r.id),
-                delay: r.run_at ? Math.max(0, r.run_at.getTime() - this.now()) : undefined,
-              },
-            })),
+            group.map((r) => this.bulkJob(r.id, r.job_name, r.payload, r.run_at)),
           );
           done.push(...group.map((r) => r.id));
         } catch (err) {
@@ -75,11 +86,23 @@ export class OutboxRelay {
     });
   }
 
-  /** Relays everything pending, batch after batch. */
-  async drain(): Promise<number> {
+  private bulkJob(id: string, name: string, payload: object, runAt: Date | null) {
+    return {
+      name,
+      data: payload,
+      opts: {
+        ...JOBS[name as JobName]?.options,
+        jobId: outboxJobId(id),
+        delay: runAt ? Math.max(0, runAt.getTime() - this.now()) : undefined,
+      },
+    };
+  }
+
+  /** Relays everything pending (at least `minAgeMs` old), batch after batch. */
+  async drain(opts: { minAgeMs?: number } = {}): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.relayPending();
+      const n = await this.relayPending(opts);
       total += n;
       if (n === 0) return total;
     }
@@ -95,25 +118,44 @@ export class OutboxRelay {
     return meta?.rowCount ?? 0;
   }
 
-  private kicked: string[] = [];
+  private kicked: OutboxRecord[] = [];
 
   /**
    * Best-effort fast path right after a commit; the sweeper catches anything this misses. The
-   * ids of every commit in the same turn of the event loop are relayed together: one relay
-   * transaction and one addBulk per queue for many purchases, not one each.
+   * rows of every commit in the same turn of the event loop are relayed together: one addBulk
+   * per queue and one UPDATE for many purchases, and no read of the outbox.
    */
-  kick = (ids: string[]): void => {
+  kick = (rows: OutboxRecord[]): void => {
     if (this.kicked.length === 0) setImmediate(this.relayKicked);
-    this.kicked.push(...ids);
+    this.kicked.push(...rows);
   };
 
   private relayKicked = (): void => {
-    const ids = this.kicked;
+    const rows = this.kicked;
     this.kicked = [];
-    this.relayPending({ ids, limit: ids.length }).catch((err: Error) =>
-      this.logger.warn({ err, ids }, 'outbox fast path failed; the sweeper will relay'),
+    this.relayRecords(rows).catch((err: Error) =>
+      this.logger.warn(
+        { err, ids: rows.map((r) => r.id) },
+        'outbox fast path failed; the sweeper will relay',
+      ),
     );
   };
+
+  private async relayRecords(rows: OutboxRecord[]): Promise<void> {
+    const done: string[] = [];
+    for (const [queueName, group] of groupBy(rows, (r) => r.queue)) {
+      const queue = this.queues.get(queueName);
+      if (!queue) continue; // the sweeper records why
+      await queue.addBulk(group.map((r) => this.bulkJob(r.id, r.jobName, r.payload, r.runAt)));
+      done.push(...group.map((r) => r.id));
+    }
+    if (done.length > 0)
+      await this.sequelize.query(
+        `UPDATE outbox SET dispatched_at = $2, attempts = attempts + 1, last_error = NULL
+          WHERE id = ANY($1::bigint[]) AND dispatched_at IS NULL`,
+        { bind: [done, new Date(this.now())] },
+      );
+  }
 
   async markDispatched(ids: string[], transaction: import('sequelize').Transaction): Promise<void> {
     if (ids.length === 0) return;

@@ -753,6 +753,8 @@ describe('primary market, part 1', function () {
     it('when instructions are due for a query or were never submitted, then the sweeper enqueues one job each', async () => {
       const { body } = await newLoan();
       const inv = await makeInvestor(rt, { cardLast4: '0119' });
+      // The gateway cannot be reached when the lock step hands the instruction over.
+      const down = sinon.stub(rt.ports.gateway, 'submit').rejects(new Error('gateway down'));
       await rt.queues.get(QueueName.Payments)!.pause();
       try {
         const res = await api.post(
@@ -766,14 +768,19 @@ describe('primary market, part 1', function () {
               where: { purpose: 'order', refId: res.body.id },
             })) === 1,
         );
+        await eventually(async () => down.called);
+        down.restore();
         const instr = (await PaymentInstruction.findOne({
           where: { purpose: 'order', refId: res.body.id },
         }))!;
-        // Its submit job never ran (the queue is paused): with no grace left, the sweeper resubmits.
+        expect(instr.status).to.equal('created');
+        // Never handed over: with no grace left, the sweeper resubmits.
         expect(await sweepInstructions(rt.queues, 0)).to.be.greaterThan(0);
         await sweepInstructions(rt.queues, 0);
         const q = rt.queues.get(QueueName.Payments)!;
-        expect(await q.getJob(`resubmit-${instr.id}-0`)).to.not.equal(undefined);
+        expect(await q.getJob(`resubmit-${instr.id}-${instr.submitAttempts}`)).to.not.equal(
+          undefined,
+        );
         // Submitted, silent (…0119): a minute later its status query is due.
         expect(
           await submitInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, instr.id),
@@ -784,6 +791,7 @@ describe('primary market, part 1', function () {
         await sweepInstructions(rt.queues, 120);
         expect(await q.getJob(`query-${instr.id}-0`)).to.not.equal(undefined);
       } finally {
+        down.restore();
         await rt.queues.get(QueueName.Payments)!.resume();
       }
     });

@@ -137,9 +137,14 @@ describe('no job is lost for good: every waiting state is found again from Postg
     // Then time goes by past the loans' deadlines, and they settle.
     await scheduleSweepers();
     advanceClock(2 * 60_000);
+    // The KYC checks are asked again in those two minutes too (before the jump below, which
+    // would otherwise time them out to manual review).
     await eventually(
       async () =>
-        (await Order.findAll({ where: { id: orderIds } })).every((o) => o.status === 'paid'),
+        (await Order.findAll({ where: { id: orderIds } })).every((o) => o.status === 'paid') &&
+        (await User.findAll({ where: { id: kycUsers.map((u) => u.userId) } })).every(
+          (u) => u.kycStatus === 'verified',
+        ),
       30_000,
     );
     advanceClock(7 * 3_600_000);

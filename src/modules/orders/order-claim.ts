@@ -65,16 +65,25 @@ export async function claimPendingOrders(deps: LockDeps, loanId: string): Promis
   if (candidates.length === 0) return [];
   const decisions = await checkRules(deps, candidates);
   if (decisions.length === 0) return [];
+  let written: Written;
   try {
-    return await withTransaction(Order.sequelize!, (t) =>
+    written = await withTransaction(Order.sequelize!, (t) =>
       decideAndWrite(deps, loanId, decisions, t, false),
     );
   } catch (err) {
     if (!(err instanceof LoanMoved)) throw err;
-    return withTransaction(Order.sequelize!, (t) =>
+    written = await withTransaction(Order.sequelize!, (t) =>
       decideAndWrite(deps, loanId, decisions, t, true),
     );
   }
+  if (deps.submit && written.instructions.length > 0) await deps.submit(written.instructions);
+  return written.decided;
+}
+
+/** What one batch wrote: the orders it decided and the collection instructions it created. */
+interface Written {
+  decided: string[];
+  instructions: string[];
 }
 
 /** The rules about each investor and amount, outside any transaction (the partner is a network call). */
@@ -136,7 +145,7 @@ async function decideAndWrite(
   checked: Decision[],
   transaction: Transaction,
   lockLoanFirst: boolean,
-): Promise<string[]> {
+): Promise<Written> {
   const sequelize = Order.sequelize!;
   const q = <T extends object>(sql: string, bind: unknown[]) =>
     sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, transaction });
@@ -157,7 +166,7 @@ async function decideAndWrite(
     ).map((r) => String(r.id)),
   );
   const batch = checked.filter((d) => claimed.has(d.id));
-  if (batch.length === 0) return [];
+  if (batch.length === 0) return { decided: [], instructions: [] };
 
   // What each buyer already has at risk (INVESTOR_LIMIT_AMOUNT) and, for wallet orders, holds.
   const invested = await getBalances(
@@ -237,6 +246,7 @@ async function decideAndWrite(
   const cards = batch.filter((d) => !d.fail && d.payWith === 'card');
   const wallets = batch.filter((d) => !d.fail && d.payWith === 'wallet');
   const expiresAt = new Date(at.getTime() + deps.config.lockTtlSeconds * 1000);
+  const instructionIds: string[] = [];
 
   if (rejected.length > 0) {
     orderMachine.assert(OrderStatus.Pending, OrderStatus.Rejected);
@@ -274,11 +284,13 @@ async function decideAndWrite(
       })),
       { transaction, returning: ['id'] },
     );
-    await enqueueManyAfterCommit(
-      'instruction.submit',
-      instructions.map((i) => ({ instructionId: String(i.id) })),
-      { transaction },
-    );
+    instructionIds.push(...instructions.map((i) => String(i.id)));
+    if (!deps.submit)
+      await enqueueManyAfterCommit(
+        'instruction.submit',
+        instructionIds.map((instructionId) => ({ instructionId })),
+        { transaction },
+      );
     await enqueueManyAfterCommit(
       'order.expire',
       cards.map((d) => ({ orderId: d.id })),
@@ -348,5 +360,5 @@ async function decideAndWrite(
     }
     if (row.full) await enqueueManyAfterCommit('loan.settle', [{ loanId }], { transaction });
   }
-  return batch.map((d) => d.id);
+  return { decided: batch.map((d) => d.id), instructions: instructionIds };
 }

@@ -1,4 +1,5 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
+import { now } from '../../lib/clock';
 
 /** Work to start after a commit: the relay turns each row into one BullMQ job (job id = row id). */
 @Table({ tableName: 'outbox', timestamps: false })
@@ -22,7 +23,7 @@ export class OutboxMessage extends Model {
     type: DataType.DATE,
     allowNull: false,
     field: 'created_at',
-    defaultValue: DataType.NOW,
+    defaultValue: () => now(),
   })
   declare createdAt: Date;
 

@@ -254,6 +254,28 @@ export async function submitInstruction(deps: PaymentDeps, instructionId: string
 }
 
 /**
+ * Hands several new instructions to the gateway at once (right after the commit that created
+ * them). One that cannot be handed over now stays `created`; the instructions sweeper submits it
+ * again after its grace period. Returns the outcome of each.
+ */
+export async function submitInstructions(
+  deps: PaymentDeps,
+  instructionIds: string[],
+): Promise<string[]> {
+  // In order, one at a time: the gateway sees them as they were created (and a seeded
+  // simulation replays the same way).
+  const outcomes: string[] = [];
+  for (const id of instructionIds) {
+    outcomes.push(
+      await submitInstruction(deps, id).catch(
+        (err: Error) => `left for the sweeper: ${err.message}`,
+      ),
+    );
+  }
+  return outcomes;
+}
+
+/**
  * The instruction.query job: asks the gateway about an instruction that has no final result.
  * A final answer resolves it like a callback would (a repeated decline of a payout is the
  * confirmation it waited for). Pending: marked unknown and asked again later (backoff). Not

@@ -13,7 +13,7 @@ import { toIdr } from '../../lib/money';
 import { enqueueDirect, enqueueRecovery } from '../../queues/queues';
 import { BankCard } from '../banks/bank-card.model';
 import { Loan } from '../loans/loan.model';
-import { enqueueAfterCommit } from '../outbox/outbox.service';
+import { kickCommitted, outboxCte } from '../outbox/outbox.service';
 import { markCreditOrderAbnormal } from '../transfers/credit-orders.service';
 import { CONFIRM_DECLINE, InstructionStatus, instructionMachine } from './instruction.states';
 import { applyInstructionEffect, type InstructionResult } from './payment-effects';
@@ -212,8 +212,8 @@ async function cardOf(cipher: PiiCipher, i: PaymentInstruction): Promise<string 
 }
 
 /** Hands an instruction to the gateway (the same id again is one instruction at the gateway). */
-async function handOver(deps: PaymentDeps, i: PaymentInstruction) {
-  await PaymentInstruction.increment('submitAttempts', { where: { id: i.id } });
+async function handOver(deps: PaymentDeps, i: PaymentInstruction, counted = false) {
+  if (!counted) await PaymentInstruction.increment('submitAttempts', { where: { id: i.id } });
   return deps.gateway.submit({
     instructionId: String(i.id),
     kind: i.kind,
@@ -229,11 +229,24 @@ async function handOver(deps: PaymentDeps, i: PaymentInstruction) {
  * payout: declined, until a status query confirms it).
  */
 export async function submitInstruction(deps: PaymentDeps, instructionId: string): Promise<string> {
-  const i = await PaymentInstruction.findByPk(instructionId);
-  if (!i)
-    throw new AppError('NOT_FOUND', `no instruction ${instructionId}`, [], { retryable: false });
-  if (i.status !== InstructionStatus.Created) return `already ${i.status}`;
-  const res = await handOver(deps, i);
+  // The attempt is counted and the instruction read in one statement.
+  const [i] = await PaymentInstruction.sequelize!.query(
+    `UPDATE payment_instructions SET submit_attempts = submit_attempts + 1, updated_at = $2
+      WHERE id = $1 AND status = 'created' RETURNING *`,
+    {
+      bind: [instructionId, now()],
+      type: QueryTypes.SELECT,
+      model: PaymentInstruction,
+      mapToModel: true,
+    },
+  );
+  if (!i) {
+    const current = await PaymentInstruction.findByPk(instructionId);
+    if (!current)
+      throw new AppError('NOT_FOUND', `no instruction ${instructionId}`, [], { retryable: false });
+    return `already ${current.status}`;
+  }
+  const res = await handOver(deps, i, true);
   if (!res.accepted) {
     return withTransaction(PaymentInstruction.sequelize!, (t) =>
       resolveInstruction(
@@ -388,26 +401,39 @@ export async function recordCallback(
   rawBody: string,
   signature: string,
 ): Promise<void> {
+  // One autocommit statement: the callback and its reconcile job's outbox row together.
+  let rows: { id: string; outbox_id: string | null }[];
   try {
-    await withTransaction(GatewayCallback.sequelize!, async (transaction) => {
-      const cb = await GatewayCallback.create(
-        {
-          instructionId: body.instructionId,
-          gatewayTxnId: body.gatewayTxnId,
-          status: body.status,
-          amount: BigInt(body.amount),
-          failReason: body.failReason ?? null,
+    rows = await GatewayCallback.sequelize!.query(
+      `WITH stored AS (
+         INSERT INTO gateway_callbacks (instruction_id, gateway_txn_id, status, amount, fail_reason,
+                                        raw_body, signature, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, received_at),
+       reconcile_job AS (SELECT jsonb_build_object('callbackId', id::text) AS payload,
+                                received_at AS at FROM stored),
+       ${outboxCte('payment.reconcile', 'reconcile_job')}
+       SELECT stored.id::text AS id, (SELECT id FROM outbox_row)::text AS outbox_id FROM stored`,
+      {
+        bind: [
+          body.instructionId,
+          body.gatewayTxnId,
+          body.status,
+          String(body.amount),
+          body.failReason ?? null,
           rawBody,
           signature,
-        },
-        { transaction },
-      );
-      await enqueueAfterCommit('payment.reconcile', { callbackId: String(cb.id) }, { transaction });
-    });
+          now(),
+        ],
+        type: QueryTypes.SELECT,
+      },
+    );
   } catch (err) {
     if (err instanceof UniqueConstraintError) return; // the same signed request, already stored
     throw err;
   }
+  const [cb] = rows;
+  if (cb.outbox_id)
+    kickCommitted('payment.reconcile', [{ id: cb.outbox_id, payload: { callbackId: cb.id } }]);
 }
 
 /** Recovery: stored callbacks whose reconcile job was lost are applied again. */

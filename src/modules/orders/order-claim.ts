@@ -12,7 +12,7 @@ import { InstructionStatus } from '../payments/instruction.states';
 import { PaymentInstruction } from '../payments/payment.model';
 import { Asset, Order } from './order.model';
 import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
-import { hasPartnerLoan, type LockDeps } from './orders.service';
+import { partnerIdentities, type LockDeps } from './orders.service';
 
 /** Pending orders of one loan claimed by one transaction at most. */
 export const CLAIM_BATCH = 100;
@@ -115,11 +115,13 @@ async function checkRules(deps: LockDeps, rows: Candidate[]): Promise<Decision[]
     return d;
   });
   const users = [...new Set(decisions.filter((d) => !d.fail).map((d) => d.userId))];
+  const identities = await partnerIdentities(deps.cipher, users);
   const partner = new Map(
     await Promise.all(
       users.map(async (u) => {
+        const person = identities.get(u);
         try {
-          return [u, await hasPartnerLoan(deps, u)] as const;
+          return [u, person ? await deps.partner.hasActiveLoan(person) : false] as const;
         } catch {
           return [u, undefined] as const; // cannot tell: the order waits for its job's retry
         }

@@ -228,6 +228,34 @@ export async function hasPartnerLoan(
   });
 }
 
+/**
+ * The identities the partner check needs (latest verified KYC and mobile) of many investors in
+ * one read; an investor without a verified KYC is absent (no identity: no partner loan).
+ */
+export async function partnerIdentities(
+  cipher: PiiCipher,
+  userIds: string[],
+): Promise<Map<string, { name: string; idCardNo: string; mobile: string }>> {
+  const rows = await KycVerification.sequelize!.query<{
+    user_id: string;
+    real_name: string;
+    nik_encrypted: string;
+    mobile: string | null;
+  }>(
+    `SELECT DISTINCT ON (k.user_id) k.user_id, k.real_name, k.nik_encrypted, u.mobile
+       FROM kyc_verifications k JOIN users u ON u.id = k.user_id
+      WHERE k.user_id = ANY($1::bigint[]) AND k.status = $2
+      ORDER BY k.user_id, k.id DESC`,
+    { bind: [userIds, KycStatus.Verified], type: QueryTypes.SELECT },
+  );
+  return new Map(
+    rows.map((r) => [
+      String(r.user_id),
+      { name: r.real_name, idCardNo: cipher.decrypt(r.nik_encrypted), mobile: r.mobile ?? '' },
+    ]),
+  );
+}
+
 /** Rules about the investor (outside the transaction: the partner check is a network call). */
 async function checkInvestorRules(deps: LockDeps, order: Order): Promise<BankCard> {
   const user = await User.findByPk(order.userId);

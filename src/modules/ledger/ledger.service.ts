@@ -176,15 +176,11 @@ export async function postTransactions(
   if (new Set(keys).size !== keys.length)
     throw new AppError('INTERNAL_ERROR', 'one ledger key twice in one batch of postings');
 
+  // No read of the keys first: a key posted before shows up as a conflict of the INSERT below
+  // (or, when its replay would overdraw, in the check of the balances), and is answered as a
+  // replay from there. The common case, a new key, saves the round trip.
   const results = new Map<string, PostingResult>();
-  const before = await findExisting(keys, transaction);
-  for (const c of checked) {
-    const prior = before.get(c.posting.idempotencyKey);
-    if (prior)
-      results.set(c.posting.idempotencyKey, replayOf(prior, c.hash, c.posting.idempotencyKey));
-  }
-  let todo = checked.filter((c) => !results.has(c.posting.idempotencyKey));
-  if (todo.length === 0) return keys.map((k) => results.get(k)!);
+  let todo = checked;
 
   const investorNet = todo.flatMap((c) => c.net).filter((e) => e.ownerUserId !== null);
   const investor = new Map<string, { id: string; balance: bigint }>();
@@ -198,7 +194,8 @@ export async function postTransactions(
       );
     // Existing accounts are locked in id order; only an investor's first movement creates one
     // (codes sorted, so two creators of the same accounts queue in one order).
-    for (const a of await lock(codes)) investor.set(a.code, { id: a.id, balance: toIdr(a.balance) });
+    for (const a of await lock(codes))
+      investor.set(a.code, { id: a.id, balance: toIdr(a.balance) });
     const missing = codes.filter((c) => !investor.has(c));
     if (missing.length > 0) {
       await sequelize.query(
@@ -310,16 +307,22 @@ export async function postTransactions(
       });
     }
   }
-  // Investor accounts by the id just locked; platform accounts (from the seed; only read) by
-  // code. An unknown code leaves account_id NULL, which the column refuses.
+  // Entries and the investors' new balances in one statement (both computed above). Investor
+  // accounts by the id just locked; platform accounts (from the seed; only read) by code: an
+  // unknown code leaves account_id NULL, which the column refuses.
+  const moved = [...investor].filter(([code, a]) => running.get(code) !== a.balance);
   if (entryRows.length > 0)
     await sequelize.query(
-      `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after, memo)
-       SELECT v.tx, COALESCE(v.id, (SELECT a.id FROM accounts a WHERE a.code = v.code)),
-              v.amount, v.after, v.memo
-         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[])
-              WITH ORDINALITY AS v(tx, code, amount, after, memo, id, n)
-        ORDER BY v.n`,
+      `WITH entries AS (
+         INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after, memo)
+         SELECT v.tx, COALESCE(v.id, (SELECT a.id FROM accounts a WHERE a.code = v.code)),
+                v.amount, v.after, v.memo
+           FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[])
+                WITH ORDINALITY AS v(tx, code, amount, after, memo, id, n)
+          ORDER BY v.n
+         RETURNING 1)
+       UPDATE accounts a SET balance = m.balance, updated_at = $9
+         FROM unnest($7::bigint[], $8::bigint[]) AS m(id, balance) WHERE a.id = m.id`,
       {
         bind: [
           entryRows.map((r) => r.tx),
@@ -328,17 +331,6 @@ export async function postTransactions(
           entryRows.map((r) => (r.after === null ? null : r.after.toString())),
           entryRows.map((r) => r.memo),
           entryRows.map((r) => investor.get(r.code)?.id ?? null),
-        ],
-        transaction,
-      },
-    );
-  const moved = [...investor].filter(([code, a]) => running.get(code) !== a.balance);
-  if (moved.length > 0)
-    await sequelize.query(
-      `UPDATE accounts a SET balance = v.balance, updated_at = $3
-       FROM unnest($1::bigint[], $2::bigint[]) AS v(id, balance) WHERE a.id = v.id`,
-      {
-        bind: [
           moved.map(([, a]) => a.id),
           moved.map(([code]) => running.get(code)!.toString()),
           now(),

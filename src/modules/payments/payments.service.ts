@@ -115,37 +115,37 @@ export async function resolveInstruction(
       return `declined; a status query confirms it in ${wait} s`;
     }
     instructionMachine.assert(i.status, InstructionStatus.Failed);
-    await i.update(
-      {
-        ...fields,
-        status: InstructionStatus.Failed,
-        resolvedAt: now(),
-        failReason: r.failReason ?? i.failReason ?? null,
-        nextQueryAt: null,
-      },
-      { transaction },
-    );
+    // Written with its outcome, in one UPDATE (recordOutcome).
+    i.set({
+      ...fields,
+      status: InstructionStatus.Failed,
+      resolvedAt: now(),
+      failReason: r.failReason ?? i.failReason ?? null,
+      nextQueryAt: null,
+    });
     return recordOutcome(i, await applyInstructionEffect(i, r, transaction), transaction);
   }
   const late = i.status === InstructionStatus.Failed;
   instructionMachine.assert(i.status, InstructionStatus.Succeeded);
-  await i.update(
-    {
-      ...fields,
-      status: InstructionStatus.Succeeded,
-      resolvedAt: now(),
-      failReason: null,
-      nextQueryAt: null,
-    },
-    { transaction },
-  );
+  // Written with its outcome, in one UPDATE (recordOutcome).
+  i.set({
+    ...fields,
+    status: InstructionStatus.Succeeded,
+    resolvedAt: now(),
+    failReason: null,
+    nextQueryAt: null,
+  });
   const outcome = await applyInstructionEffect(i, r, transaction, late);
   return recordOutcome(i, late ? `late success: ${outcome}` : outcome, transaction);
 }
 
-/** Keeps what a result did on the instruction (reconcile lists the ones "not applied"). */
+/**
+ * Keeps what a result did on the instruction (reconcile lists the ones "not applied"), with any
+ * change of its status set before the effect: one UPDATE.
+ */
 async function recordOutcome(i: PaymentInstruction, outcome: string, transaction: Transaction) {
-  await i.update({ outcome: outcome.slice(0, 1000) }, { transaction });
+  i.set({ outcome: outcome.slice(0, 1000) });
+  await i.save({ transaction }); // every changed field, not only the outcome
   return outcome;
 }
 

@@ -6,7 +6,8 @@
  *      ceiling: the raw purchase+callback pair (the reservation's hot-row UPDATE and two INSERTs,
  *      then the callback's order UPDATE, entries, asset and loan UPDATE), same concurrency; and
  *      POST /api/v1/orders p99 beside the p99 of one raw INSERT at the same concurrency;
- *   2. p50/p99 latency of GET /api/v1/loans on 100,000 loans; ceiling: the same SELECTs raw;
+ *   2. p50/p99 latency of GET /api/v1/loans on 100,000 loans, fired open-loop at 200/s; ceiling:
+ *      the same page SELECTs raw at the same rate (scripts/bench-loan-list.ts);
  *   3. clearing a repayment of a loan with 10,000 holders; ceiling: the same writes (accounts,
  *      entries, balances, schedule rows, assets) as raw set-based SQL (scripts/bench-clearing.ts).
  */
@@ -32,13 +33,24 @@ import { User, UserRole } from '../src/modules/users/user.model';
 import { openRuntime, type Runtime } from '../src/runtime';
 import { seedDemoData } from '../src/seed';
 import { benchClearing } from './bench-clearing';
+import {
+  benchLoanList,
+  insertListLoans,
+  LIST_RATE,
+  loanListNote,
+  loanListRows,
+} from './bench-loan-list';
 
 const opts = new Command()
   .option('--purchases <n>', 'purchases per purchase scenario', '400')
   .option('--holders <n>', 'holders of the cleared loan', '10000')
   .option('--loans <n>', 'loans in the list scenario', '100000')
-  .option('--requests <n>', 'list requests', '300')
+  .option('--requests <n>', 'list requests', '2000')
   .option('--profile <dir>', 'write a V8 CPU profile of the web and the worker into <dir>')
+  .option(
+    '--soak <seconds>',
+    'instead of the scenarios: purchases without pause for <seconds>, RSS sampled (memory trend)',
+  )
   .parse()
   .opts<{
     purchases: string;
@@ -46,6 +58,7 @@ const opts = new Command()
     loans: string;
     requests: string;
     profile?: string;
+    soak?: string;
   }>();
 const N = Number(opts.purchases);
 const HOLDERS = Number(opts.holders);
@@ -132,7 +145,6 @@ async function main() {
       { env, stdio: 'inherit' },
     );
   const web = spawnDist('src/server.js');
-  const worker = spawnDist('jobs/worker.js');
   const url = `http://127.0.0.1:${port}`;
   for (let up = false; !up;) {
     up = await fetch(`${url}/readyz`).then(
@@ -301,7 +313,7 @@ async function main() {
     );
     return N / seconds(t0);
   };
-  /** p99 of one INSERT of an order row, raw, at the purchase concurrency. */
+  /** p50 and p99 of one INSERT of an order row, raw, at the purchase concurrency. */
   const ceilingInsertP99 = async () => {
     const ms: number[] = [];
     await pooled(
@@ -313,15 +325,151 @@ async function main() {
         ms.push(seconds(t0) * 1000);
       },
     );
-    return pct(ms, 99);
+    return { p50: pct(ms, 50), p99: pct(ms, 99) };
+  };
+
+  if (opts.soak) {
+    await soak(Number(opts.soak));
+    return;
+  }
+
+  /**
+   * The memory soak: card purchases without pause (CONCURRENCY buyers over 20 loans) for
+   * `durationS` seconds; the RSS of the web and the worker sampled every 30 s. Growth is the mean
+   * of the last third of the samples against the first third's, after a minute's warm-up.
+   */
+  async function soak(durationS: number) {
+    const worker = spawnDist('jobs/worker.js');
+    const loans: string[] = [];
+    for (let i = 0; i < 20; i++) loans.push((await newLoan(10 ** 12)).creditorNo);
+    const buyers = await investors(CONCURRENCY * 4);
+    const samples: { t: number; web: number; worker: number; paid: number }[] = [];
+    const t0 = Date.now();
+    const end = t0 + durationS * 1000;
+    let placed = 0;
+    const sampler = setInterval(() => {
+      Order.count({ where: { status: 'paid' } }).then(
+        (paid) =>
+          samples.push({
+            t: Number(((Date.now() - t0) / 1000).toFixed(0)),
+            web: rssMiB(web.pid!),
+            worker: rssMiB(worker.pid!),
+            paid,
+          }),
+        () => undefined,
+      );
+    }, 30_000);
+    await pooled(
+      Array.from({ length: CONCURRENCY }, (_, i) => i),
+      CONCURRENCY,
+      async (slot) => {
+        for (let k = slot; Date.now() < end; k += CONCURRENCY) {
+          const res = await fetch(`${url}/api/v1/orders`, {
+            method: 'POST',
+            headers: {
+              'Content-Type': 'application/json',
+              Authorization: `Bearer ${buyers[k % buyers.length].token}`,
+            },
+            body: JSON.stringify({
+              creditorNo: loans[k % loans.length],
+              amount: 100_000,
+              payWith: 'card',
+            }),
+          });
+          await res.arrayBuffer();
+          placed += 1;
+          // Keep the backlog bounded: the soak measures memory at a steady rate, not a queue.
+          if (placed % 200 === 0)
+            while (
+              (await Order.count({ where: { status: ['pending', 'locked', 'paying'] } })) > 400
+            )
+              await new Promise((r) => setTimeout(r, 200));
+        }
+      },
+    );
+    clearInterval(sampler);
+    console.log(`\nsoak: ${durationS} s of card purchases, ${placed} placed`);
+    console.log('   t s   web MiB   worker MiB   paid');
+    for (const x of samples)
+      console.log(
+        `${String(x.t).padStart(6)} ${x.web.toFixed(0).padStart(9)} ${x.worker.toFixed(0).padStart(12)} ${String(x.paid).padStart(6)}`,
+      );
+    const steady = samples.filter((x) => x.t >= 60);
+    const third = Math.max(1, Math.floor(steady.length / 3));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    for (const who of ['web', 'worker'] as const) {
+      const first = mean(steady.slice(0, third).map((x) => x[who]));
+      const last = mean(steady.slice(-third).map((x) => x[who]));
+      console.log(
+        `${who}: ${first.toFixed(0)} MiB → ${last.toFixed(0)} MiB (${(((last - first) / first) * 100).toFixed(1)} %)`,
+      );
+    }
+    await Promise.all([stopChild(web), stopChild(worker)]);
+    await raw.end();
+    await rt.close();
+    await sequelize.close();
+  }
+
+  // 0. POST /api/v1/orders on its own (the worker not started yet), at the purchase concurrency:
+  // the route's latency, beside one raw INSERT's below. Its orders are then set aside unlocked.
+  const alone = await newLoan(N * 100_000);
+  const aloneIds: string[] = [];
+  const postAloneMs: number[] = [];
+  const aloneBuyers = await investors(N);
+  // Warm-up, not counted: the web's pool connections open and its code gets compiled.
+  await pooled(aloneBuyers.slice(0, CONCURRENCY * 2), CONCURRENCY, async (inv) => {
+    const res = await fetch(`${url}/api/v1/orders`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${inv.token}` },
+      body: JSON.stringify({ creditorNo: alone.creditorNo, amount: 100_000, payWith: 'card' }),
+    });
+    aloneIds.push(((await res.json()) as { id: string }).id);
+  });
+  await pooled(aloneBuyers, CONCURRENCY, async (inv) => {
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(`${url}/api/v1/orders`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${inv.token}` },
+      body: JSON.stringify({ creditorNo: alone.creditorNo, amount: 100_000, payWith: 'card' }),
+    });
+    aloneIds.push(((await res.json()) as { id: string }).id);
+    postAloneMs.push(seconds(t0) * 1000);
+  });
+  await raw.query(
+    `UPDATE orders SET status = 'rejected', fail_code = 'BENCH', fail_reason = 'route latency only', ended_at = now()
+      WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+    [aloneIds],
+  );
+  const worker = spawnDist('jobs/worker.js');
+
+  // What one paid purchase costs: PostgreSQL transactions (this database) and Redis commands
+  // (the whole server), read around the hot-loan run.
+  const counters = async () => {
+    const {
+      rows: [pg],
+    } = await raw.query<{ xacts: string }>(
+      'SELECT (xact_commit + xact_rollback)::text AS xacts FROM pg_stat_database WHERE datname = current_database()',
+    );
+    const info = await rt.redis.info('commandstats');
+    const calls = [...info.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    return { xacts: Number(pg.xacts), calls };
   };
 
   // 1. One hot loan, then 100 loans.
   const hot = await newLoan(N * 100_000);
-  const hotResult = await buyAll([hot.creditorNo], await investors(N));
+  const hotInvestors = await investors(N);
+  await new Promise((r) => setTimeout(r, 600)); // pg_stat counters are flushed every 500 ms
+  const before = await counters();
+  const hotResult = await buyAll([hot.creditorNo], hotInvestors);
+  await new Promise((r) => setTimeout(r, 600));
+  const after = await counters();
+  const perPurchase = {
+    xacts: (after.xacts - before.xacts) / hotResult.paid,
+    calls: (after.calls - before.calls) / hotResult.paid,
+  };
   const hotCeiling = await ceilingPurchases(1);
   const hotPostMs = [...postMs];
-  const insertP99 = await ceilingInsertP99();
+  const { p50: insertP50, p99: insertP99 } = await ceilingInsertP99();
   results.push([
     'purchases/s, one hot loan (request → paid, card)',
     fmt(hotResult.rate),
@@ -340,68 +488,30 @@ async function main() {
   ]);
 
   results.push([
-    `POST /api/v1/orders p99 ms (hot loan; ceiling: one INSERT)`,
-    fmt(pct(hotPostMs, 99), 2),
+    `POST /api/v1/orders p50 ms (alone; ceiling: one INSERT)`,
+    fmt(pct(postAloneMs, 50), 2),
+    fmt(insertP50, 2),
+    fmt((insertP50 / pct(postAloneMs, 50)) * 100, 1) + ' %',
+  ]);
+  results.push([
+    `POST /api/v1/orders p99 ms (alone; ceiling: one INSERT)`,
+    fmt(pct(postAloneMs, 99), 2),
     fmt(insertP99, 2),
-    fmt((insertP99 / pct(hotPostMs, 99)) * 100, 1) + ' %',
+    fmt((insertP99 / pct(postAloneMs, 99)) * 100, 1) + ' %',
+  ]);
+  results.push([
+    `  the same during the hot-loan run (workers busy)`,
+    fmt(pct(hotPostMs, 99), 2),
+    '—',
+    '—',
   ]);
   const rss = { web: rssMiB(web.pid!), worker: rssMiB(worker.pid!) };
 
-  // 2. The loan list on 100,000 loans.
-  await raw.query(
-    `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
-       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status)
-     SELECT 'LIST' || g, 'bench', 'A', 8 + (g % 1000) / 100.0, 20, 7 + g % 80, 'day', 'bullet', 1000000 + (g % 500) * 100000, 0,
-       now() - (g || ' seconds')::interval, now() + interval '6 hours', 'b', 'BCA', 'BCA', 'x', '1234', 'x',
-       CASE WHEN g % 10 = 0 THEN 'repaying' ELSE 'open' END
-     FROM generate_series(1, ${LOANS}) g; ANALYZE loans`,
-  );
-  const queries = Array.from({ length: REQUESTS }, () => {
-    const lo = 8 + randomInt(0, 8);
-    const kind = randomInt(0, 3);
-    return kind === 0
-      ? `minYearRateFin=${lo}&maxYearRateFin=${lo + 1}&sort=yearRateFin&order=asc`
-      : kind === 1
-        ? `minTerm=10&maxTerm=30&minAmountApply=5000000`
-        : `page=${1 + randomInt(0, 50)}`;
-  });
-  const apiMs: number[] = [];
-  for (const q of queries) {
-    const t0 = process.hrtime.bigint();
-    const res = await fetch(`${url}/api/v1/loans?${q}`);
-    await res.json();
-    apiMs.push(seconds(t0) * 1000);
-  }
-  const rawMs: number[] = [];
-  for (const q of queries) {
-    const p = new URLSearchParams(q);
-    const where = ["status = 'open'"];
-    if (p.get('minYearRateFin'))
-      where.push(
-        `year_rate_fin BETWEEN ${Number(p.get('minYearRateFin'))} AND ${Number(p.get('maxYearRateFin'))}`,
-      );
-    if (p.get('minTerm')) where.push('term BETWEEN 10 AND 30 AND amount >= 5000000');
-    const order = p.get('sort') ? 'year_rate_fin ASC, id ASC' : 'published_at DESC, id DESC';
-    const offset = (Number(p.get('page') ?? 1) - 1) * 20;
-    const t0 = process.hrtime.bigint();
-    await raw.query(`SELECT count(*) FROM loans WHERE ${where.join(' AND ')}`);
-    await raw.query(
-      `SELECT * FROM loans WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT 20 OFFSET ${offset}`,
-    );
-    rawMs.push(seconds(t0) * 1000);
-  }
-  results.push([
-    `GET /api/v1/loans p50 ms (${LOANS} loans)`,
-    fmt(pct(apiMs, 50), 2),
-    fmt(pct(rawMs, 50), 2),
-    fmt((pct(rawMs, 50) / pct(apiMs, 50)) * 100, 1) + ' %',
-  ]);
-  results.push([
-    `GET /api/v1/loans p99 ms`,
-    fmt(pct(apiMs, 99), 2),
-    fmt(pct(rawMs, 99), 2),
-    fmt((pct(rawMs, 99) / pct(apiMs, 99)) * 100, 1) + ' %',
-  ]);
+  // 2. The loan list on 100,000 loans, open-loop at 200 requests/s (scripts/bench-loan-list.ts).
+  await insertListLoans(raw, LOANS);
+  const list = await benchLoanList({ raw, url, requests: REQUESTS, rate: LIST_RATE });
+  results.push(...loanListRows(list, LOANS));
+  console.log(loanListNote(list));
 
   // 3. Clearing a repayment of a loan with 10,000 holders (in this process, no workers running).
   await Promise.all([stopChild(web), stopChild(worker)]);
@@ -442,6 +552,9 @@ async function main() {
   );
   console.log(
     `RSS after the purchases: web ${rss.web.toFixed(0)} MiB, worker ${rss.worker.toFixed(0)} MiB`,
+  );
+  console.log(
+    `per paid purchase (hot loan): ${perPurchase.xacts.toFixed(1)} PostgreSQL transactions, ${perPurchase.calls.toFixed(0)} Redis commands`,
   );
 
   await raw.end();

@@ -12,7 +12,7 @@ import {
 
 /** Loan intake from the partner (seed items 9-10) and the loan list and detail (item 12). */
 export function loansRoutes(
-  deps: Pick<Runtime, 'cipher' | 'config'>,
+  deps: Pick<Runtime, 'cipher' | 'config' | 'redis'>,
   guards: RouteGuards,
 ): ApiRouter {
   return new ApiRouter(guards)
@@ -71,7 +71,7 @@ export function loansRoutes(
         method: 'get',
         path: '/api/v1/loans',
         summary:
-          'Open loans: filters minYearRateFin/maxYearRateFin, minAmountApply/maxAmountApply, minTerm/maxTerm (+termUnit); paged, sorted',
+          'Open loans: filters minYearRateFin/maxYearRateFin, minAmountApply/maxAmountApply, minTerm/maxTerm (+termUnit); sorted; paged by page or by the previous nextCursor; total at most ~2 s old',
         tags: ['loans'],
         auth: 'none',
         request: { query: loanListQuery },
@@ -82,13 +82,19 @@ export function loansRoutes(
               items: Joi.array().items(loanOut),
               page: Joi.number(),
               pageSize: Joi.number(),
-              total: Joi.number(),
+              total: Joi.number().description(
+                'open loans matching the filters, counted at most ~2 s ago (cached per filter)',
+              ),
+              nextCursor: Joi.string()
+                .allow(null)
+                .description('pass as cursor for the next page; null on the last page'),
             }),
           },
+          400: { description: 'VALIDATION_ERROR (also a cursor made for other filters or sort)' },
         },
       },
       async (ctx) => {
-        ctx.body = await listOpenLoans(ctx.state.query);
+        ctx.body = await listOpenLoans(ctx.state.query, { redis: deps.redis });
       },
     )
     .route(

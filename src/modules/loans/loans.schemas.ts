@@ -72,9 +72,70 @@ export interface LoanIntake {
   source: string;
 }
 
-/** GET /api/v1/loans query: min/max filters on rate, amount and term, paging, sorting. */
+/** What the open-loan list sorts by. */
+export type LoanListSort = 'yearRateFin' | 'amountApply' | 'term' | 'publishedAt';
+
+/** Where a page of the list ended: the next page starts after (key, id) in the same order. */
+export interface LoanListCursor {
+  sort: LoanListSort;
+  order: 'asc' | 'desc';
+  /** Fingerprint of the filters the cursor was made under. */
+  filters: string;
+  /** The last item's sort value as exact text (see CURSOR_KEY). */
+  key: string;
+  id: string;
+  /** The page the last item was on. */
+  page: number;
+}
+
+/** A cursor as clients see it: opaque base64url JSON. */
+export function encodeLoanListCursor(c: LoanListCursor): string {
+  return Buffer.from(
+    JSON.stringify({ s: c.sort, o: c.order, f: c.filters, k: c.key, i: c.id, p: c.page }),
+  ).toString('base64url');
+}
+
+/** The shape of each sort's value in a cursor (exact text of the column; timestamps in µs). */
+const CURSOR_KEY: Record<LoanListSort, RegExp> = {
+  yearRateFin: /^\d{1,5}\.\d{4}$/,
+  amountApply: /^\d{1,19}$/,
+  term: /^\d{1,10}$/,
+  publishedAt: /^-?\d{1,18}$/,
+};
+
+/** The cursor inside an opaque string, or undefined when it is not one of ours. */
+export function decodeLoanListCursor(text: string): LoanListCursor | undefined {
+  let c: Record<string, unknown>;
+  try {
+    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (!c || typeof c !== 'object') return undefined;
+  const { s, o, f, k, i, p } = c;
+  if (typeof s !== 'string' || !Object.hasOwn(CURSOR_KEY, s)) return undefined;
+  const sort = s as LoanListSort;
+  if (o !== 'asc' && o !== 'desc') return undefined;
+  if (typeof f !== 'string' || !/^[0-9a-f]{16}$/.test(f)) return undefined;
+  if (typeof k !== 'string' || !CURSOR_KEY[sort].test(k)) return undefined;
+  if (typeof i !== 'string' || !/^\d{1,19}$/.test(i)) return undefined;
+  if (typeof p !== 'number' || !Number.isSafeInteger(p) || p < 1) return undefined;
+  return { sort, order: o, filters: f, key: k, id: i, page: p };
+}
+
+/**
+ * GET /api/v1/loans query: min/max filters on rate, amount and term, sorting, and paging by
+ * `page` or by `cursor` (the previous page's `nextCursor`, with the same filters and sort).
+ */
 export const loanListQuery = Joi.object({
-  page: Joi.number().integer().min(1).default(1),
+  page: Joi.number().integer().min(1),
+  cursor: Joi.string()
+    .max(400)
+    .custom(
+      (value: string, helpers) => decodeLoanListCursor(value) ?? helpers.error('cursor.invalid'),
+    )
+    .messages({ 'cursor.invalid': '{{#label}} is not a cursor of this list' })
+    .description("the previous page's nextCursor; the same filters, sort and order"),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
   minYearRateFin: rateSchema,
   maxYearRateFin: rateSchema,
@@ -84,10 +145,10 @@ export const loanListQuery = Joi.object({
   maxTerm: Joi.number().integer().min(1),
   termUnit: Joi.string().valid('day', 'month'),
   sort: Joi.string()
-    .valid('yearRateFin', 'amountApply', 'term', 'publishedAt')
+    .valid(...(Object.keys(CURSOR_KEY) as LoanListSort[]))
     .default('publishedAt'),
   order: Joi.string().valid('asc', 'desc').default('desc'),
-});
+}).oxor('page', 'cursor');
 
 export const amountOut = Joi.alternatives(Joi.number().integer(), Joi.string()).description(
   'integer IDR',

@@ -1,22 +1,48 @@
-import { Op, QueryTypes, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import type { Queue } from 'bullmq';
 import type { PartnerPort } from '../../adapters/partner';
-import type { PiiCipher } from '../../lib/crypto';
+import { sha256Hex, type PiiCipher } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
 import { AppError } from '../../lib/errors';
 import { maskName } from '../../lib/masking';
-import { Dec, idrToJson } from '../../lib/money';
+import { Dec, idrToJson, toIdr } from '../../lib/money';
+import type { Redis } from '../../lib/redis';
 import { now, nowMs } from '../../lib/clock';
 import { enqueueRecovery } from '../../queues/queues';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { planRowView } from '../schedules/schedule';
 import { RepaymentPlan } from '../schedules/schedule.model';
 import { Borrower, Loan, LoanOriginal } from './loan.model';
-import type { LoanIntake } from './loans.schemas';
+import {
+  encodeLoanListCursor,
+  type LoanIntake,
+  type LoanListCursor,
+  type LoanListSort,
+} from './loans.schemas';
 import { LoanStatus } from './loan.states';
 
+/** A loan's fields the SPEC's loan out is made of (a model instance or a row of the list). */
+export type LoanViewFields = Pick<
+  Loan,
+  | 'creditorNo'
+  | 'status'
+  | 'loanPurpose'
+  | 'riskLevel'
+  | 'amount'
+  | 'yearRateFin'
+  | 'term'
+  | 'termUnit'
+  | 'repaymentMethod'
+  | 'lockedAmount'
+  | 'boughtAmount'
+  | 'publishedAt'
+  | 'deadline'
+  | 'loanTime'
+  | 'dueTime'
+>;
+
 /** The SPEC's loan out. */
-export function loanView(l: Loan) {
+export function loanView(l: LoanViewFields) {
   const available = l.amount - l.lockedAmount - l.boughtAmount;
   return {
     creditorNo: l.creditorNo,
@@ -220,17 +246,8 @@ export async function sweepLoans(
   return { settle: settle.length, borrower: borrower.length };
 }
 
-const SORT_COLUMNS = {
-  yearRateFin: 'yearRateFin',
-  amountApply: 'amount',
-  term: 'term',
-  publishedAt: 'publishedAt',
-} as const;
-
-/** GET /api/v1/loans: open loans with min/max filters, paged and sorted (index-backed). */
-export async function listOpenLoans(q: {
-  page: number;
-  pageSize: number;
+/** The open-loan list's filters (validated: rates normalised to "12.5000"). */
+export interface LoanListFilters {
   minYearRateFin?: string;
   maxYearRateFin?: string;
   minAmountApply?: number;
@@ -238,30 +255,263 @@ export async function listOpenLoans(q: {
   minTerm?: number;
   maxTerm?: number;
   termUnit?: 'day' | 'month';
-  sort: keyof typeof SORT_COLUMNS;
+}
+
+/** GET /api/v1/loans query, as loanListQuery validates it. */
+export interface LoanListQuery extends LoanListFilters {
+  /** Absent when a cursor is given (the cursor knows its page). */
+  page?: number;
+  pageSize: number;
+  cursor?: LoanListCursor;
+  sort: LoanListSort;
   order: 'asc' | 'desc';
-}) {
-  const range = (min: unknown, max: unknown) => ({
-    ...(min !== undefined ? { [Op.gte]: min } : {}),
-    ...(max !== undefined ? { [Op.lte]: max } : {}),
+}
+
+/**
+ * Each sort: its column (a partial covering index `loans_open_*_idx` over (column, id) WHERE
+ * status = 'open' serves it, see migration 0013), the column's value as exact text for a cursor,
+ * and the SQL that turns that text back into the column's type. Timestamps travel as epoch
+ * microseconds: PostgreSQL keeps microseconds, a JS Date only milliseconds.
+ */
+const LIST_SORTS: Record<
+  LoanListSort,
+  { column: string; key: string; from: (p: string) => string }
+> = {
+  yearRateFin: {
+    column: 'year_rate_fin',
+    key: 'year_rate_fin::text',
+    from: (p: string) => `${p}::numeric`,
+  },
+  amountApply: { column: 'amount', key: 'amount::text', from: (p: string) => `${p}::bigint` },
+  term: { column: 'term', key: 'term::text', from: (p: string) => `${p}::integer` },
+  publishedAt: {
+    column: 'published_at',
+    key: '(extract(epoch FROM published_at) * 1000000)::bigint::text',
+    from: (p: string) => `(timestamptz 'epoch' + ${p}::bigint * interval '1 microsecond')`,
+  },
+};
+
+/** The filters as one string: the total's cache key and the cursor's fingerprint. */
+function filterKey(q: LoanListFilters): string {
+  return [
+    q.minYearRateFin,
+    q.maxYearRateFin,
+    q.minAmountApply,
+    q.maxAmountApply,
+    q.minTerm,
+    q.maxTerm,
+    q.termUnit,
+  ]
+    .map((v) => (v === undefined ? '' : String(v)))
+    .join('|');
+}
+
+/** The filters' fingerprint in a cursor. */
+const filterFingerprint = (q: LoanListFilters) => sha256Hex(filterKey(q)).slice(0, 16);
+
+/** WHERE of the list (open loans, the filters), its values appended to `bind`. */
+function listWhere(q: LoanListFilters, bind: unknown[]): string {
+  const where = ["status = 'open'"];
+  const add = (sql: string, value: unknown) => {
+    if (value === undefined) return;
+    bind.push(value);
+    where.push(sql.replace('?', `$${bind.length}`));
+  };
+  add('year_rate_fin >= ?::numeric', q.minYearRateFin);
+  add('year_rate_fin <= ?::numeric', q.maxYearRateFin);
+  add('amount >= ?::bigint', q.minAmountApply);
+  add('amount <= ?::bigint', q.maxAmountApply);
+  add('term >= ?::integer', q.minTerm);
+  add('term <= ?::integer', q.maxTerm);
+  add('term_unit = ?', q.termUnit);
+  return where.join(' AND ');
+}
+
+/**
+ * One page of the list as one statement (one snapshot): the ids first, from the sort's
+ * covering index alone (filters checked on the index entries, OFFSET or the cursor skipping
+ * index entries, not rows), then only those rows read from the table. One row more than the
+ * page tells whether a next page exists. Exported so that the bench's raw ceiling runs the
+ * very same SQL.
+ */
+export function openLoansPageSql(q: LoanListQuery): { sql: string; bind: unknown[] } {
+  const bind: unknown[] = [];
+  const s = LIST_SORTS[q.sort];
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+  let where = listWhere(q, bind);
+  if (q.cursor) {
+    bind.push(q.cursor.key, q.cursor.id);
+    where += ` AND (${s.column}, id) ${q.order === 'asc' ? '>' : '<'} (${s.from(`$${bind.length - 1}`)}, $${bind.length}::bigint)`;
+  }
+  bind.push(q.pageSize + 1);
+  let limit = `LIMIT $${bind.length}`;
+  const page = q.page ?? 1;
+  if (!q.cursor && page > 1) {
+    bind.push((page - 1) * q.pageSize);
+    limit += ` OFFSET $${bind.length}`;
+  }
+  const sql = `SELECT l.id, l.creditor_no, l.status, l.loan_purpose, l.risk_level, l.amount, l.year_rate_fin,
+        l.term, l.term_unit, l.repayment_method, l.locked_amount, l.bought_amount, l.published_at,
+        l.deadline, l.loan_time, l.due_time, p.sort_key
+   FROM (SELECT id, ${s.key} AS sort_key FROM loans WHERE ${where}
+          ORDER BY ${s.column} ${dir}, id ${dir} ${limit}) p
+   JOIN loans l ON l.id = p.id
+  ORDER BY l.${s.column} ${dir}, l.id ${dir}`;
+  return { sql, bind };
+}
+
+/** The exact number of open loans matching the filters (index-only on the partial indexes). */
+export function openLoansCountSql(q: LoanListFilters): { sql: string; bind: unknown[] } {
+  const bind: unknown[] = [];
+  return { sql: `SELECT count(*)::text AS n FROM loans WHERE ${listWhere(q, bind)}`, bind };
+}
+
+interface ListRow {
+  id: string;
+  creditor_no: string;
+  status: LoanStatus;
+  loan_purpose: string;
+  risk_level: string;
+  amount: string;
+  year_rate_fin: string;
+  term: number;
+  term_unit: 'day' | 'month';
+  repayment_method: Loan['repaymentMethod'];
+  locked_amount: string;
+  bought_amount: string;
+  published_at: Date;
+  deadline: Date;
+  loan_time: Date | null;
+  due_time: Date | null;
+  sort_key: string;
+}
+
+const listItemView = (r: ListRow) =>
+  loanView({
+    creditorNo: r.creditor_no,
+    status: r.status,
+    loanPurpose: r.loan_purpose,
+    riskLevel: r.risk_level,
+    amount: toIdr(r.amount),
+    yearRateFin: r.year_rate_fin,
+    term: r.term,
+    termUnit: r.term_unit,
+    repaymentMethod: r.repayment_method,
+    lockedAmount: toIdr(r.locked_amount),
+    boughtAmount: toIdr(r.bought_amount),
+    publishedAt: r.published_at,
+    deadline: r.deadline,
+    loanTime: r.loan_time,
+    dueTime: r.due_time,
   });
-  const where: Record<string, unknown> = { status: LoanStatus.Open };
-  if (q.minYearRateFin !== undefined || q.maxYearRateFin !== undefined)
-    where.yearRateFin = range(q.minYearRateFin, q.maxYearRateFin);
-  if (q.minAmountApply !== undefined || q.maxAmountApply !== undefined)
-    where.amount = range(q.minAmountApply, q.maxAmountApply);
-  if (q.minTerm !== undefined || q.maxTerm !== undefined) where.term = range(q.minTerm, q.maxTerm);
-  if (q.termUnit) where.termUnit = q.termUnit;
-  const { rows, count } = await Loan.findAndCountAll({
-    where,
-    order: [
-      [SORT_COLUMNS[q.sort], q.order.toUpperCase()],
-      ['id', q.order.toUpperCase()],
-    ],
-    limit: q.pageSize,
-    offset: (q.page - 1) * q.pageSize,
+
+/**
+ * How long a counted total is used: served as it is for LIST_TOTAL_FRESH_MS, then still served
+ * while one request (across all web processes: a Redis lock) counts again in the background,
+ * and gone after LIST_TOTAL_TTL_MS (the next request counts before answering). So `total` is at
+ * most about LIST_TOTAL_TTL_MS old; `items` are always read fresh.
+ */
+export const LIST_TOTAL_FRESH_MS = 1_000;
+export const LIST_TOTAL_TTL_MS = 2_000;
+/** Redis key prefix of the cached totals (one key per set of filters). */
+export const LIST_TOTAL_KEY_PREFIX = 'loan-list-total:';
+/**
+ * Each web process keeps what it last read from Redis per filter for this long, never past the
+ * Redis entry's own expiry (so no total gets older than LIST_TOTAL_TTL_MS): most requests then
+ * skip the Redis round trip. A cache of the shared cache, bounded; nothing depends on it.
+ */
+export const LIST_TOTAL_LOCAL_MS = 250;
+const LOCAL_TOTALS_MAX = 1_000;
+const localTotals = new Map<string, { n: number; until: number }>();
+
+function keepLocally(filters: string, n: number, forMs: number): void {
+  if (forMs <= 0) return;
+  if (localTotals.size >= LOCAL_TOTALS_MAX) localTotals.clear();
+  localTotals.set(filters, { n, until: performance.now() + Math.min(forMs, LIST_TOTAL_LOCAL_MS) });
+}
+
+async function countOpenLoans(q: LoanListFilters): Promise<number> {
+  const { sql, bind } = openLoansCountSql(q);
+  const [row] = await Loan.sequelize!.query<{ n: string }>(sql, {
+    bind,
+    type: QueryTypes.SELECT,
   });
-  return { items: rows.map(loanView), page: q.page, pageSize: q.pageSize, total: count };
+  return Number(row.n);
+}
+
+/** Counts and stores the total for LIST_TOTAL_TTL_MS; Redis trouble only costs the cache. */
+async function countAndCache(redis: Redis, filters: string, q: LoanListFilters): Promise<number> {
+  const n = await countOpenLoans(q);
+  const stored = await redis
+    .set(`${LIST_TOTAL_KEY_PREFIX}${filters}`, String(n), 'PX', LIST_TOTAL_TTL_MS)
+    .catch(() => null);
+  if (stored) keepLocally(filters, n, LIST_TOTAL_TTL_MS);
+  return n;
+}
+
+/** The list's total: from the short-lived caches when there, else counted (see above). */
+async function openLoansTotal(redis: Redis | undefined, q: LoanListFilters): Promise<number> {
+  if (!redis) return countOpenLoans(q);
+  const filters = filterKey(q);
+  const local = localTotals.get(filters);
+  if (local && local.until > performance.now()) return local.n;
+  const key = `${LIST_TOTAL_KEY_PREFIX}${filters}`;
+  const answers = await redis
+    .pipeline()
+    .get(key)
+    .pttl(key)
+    .exec()
+    .catch(() => null);
+  const cached = answers?.[0]?.[1] as string | null | undefined;
+  const ttl = answers?.[1]?.[1] as number | undefined;
+  if (cached === null || cached === undefined) return countAndCache(redis, filters, q);
+  if (ttl === undefined || ttl < 0) return Number(cached);
+  if (ttl < LIST_TOTAL_TTL_MS - LIST_TOTAL_FRESH_MS) {
+    // Older than LIST_TOTAL_FRESH_MS: one request anywhere counts again, in the background.
+    void redis
+      .set(`${LIST_TOTAL_KEY_PREFIX}refresh:${filters}`, '1', 'PX', LIST_TOTAL_FRESH_MS, 'NX')
+      .then((won) => (won ? countAndCache(redis, filters, q) : undefined))
+      .catch(() => undefined);
+  }
+  keepLocally(filters, Number(cached), ttl);
+  return Number(cached);
+}
+
+/**
+ * GET /api/v1/loans: open loans with min/max filters, sorted (ties by id), paged by `page`
+ * (OFFSET over index entries) or by the `nextCursor` of the previous page (keyset: no entry
+ * skipped or repeated when loans come and go between pages). `items` are exact as of the query;
+ * `total` comes from a per-filter count cached for at most about two seconds (Redis), since an
+ * exact count(*) over every open loan on each request costs more than the page itself.
+ */
+export async function listOpenLoans(q: LoanListQuery, deps: { redis?: Redis } = {}) {
+  if (q.cursor) {
+    const c = q.cursor;
+    if (c.sort !== q.sort || c.order !== q.order || c.filters !== filterFingerprint(q))
+      throw new AppError('VALIDATION_ERROR', 'invalid query', [
+        { path: 'cursor', message: 'cursor was made for other filters or another sort' },
+      ]);
+  }
+  const { sql, bind } = openLoansPageSql(q);
+  const [rows, total] = await Promise.all([
+    Loan.sequelize!.query<ListRow>(sql, { bind, type: QueryTypes.SELECT }),
+    openLoansTotal(deps.redis, q),
+  ]);
+  const page = q.cursor ? q.cursor.page + 1 : (q.page ?? 1);
+  const items = rows.slice(0, q.pageSize);
+  const last = items[items.length - 1];
+  const nextCursor =
+    rows.length > q.pageSize
+      ? encodeLoanListCursor({
+          sort: q.sort,
+          order: q.order,
+          filters: filterFingerprint(q),
+          key: last.sort_key,
+          id: String(last.id),
+          page,
+        })
+      : null;
+  return { items: items.map(listItemView), page, pageSize: q.pageSize, total, nextCursor };
 }
 
 /**

@@ -17,9 +17,8 @@ function newestSource(dir: string): number {
 }
 
 /**
- * Builds dist/ (`bash scripts/build.sh`) when it is missing or older than a source, as
- * test/integration/build.test.ts does: `npm test` builds before mocha, a file run alone builds
- * by itself.
+ * Builds dist/ (`bash scripts/build.sh`) when it is missing or older than a source: `npm test`
+ * builds before mocha, a file that runs compiled processes builds by itself when run alone.
  */
 export function ensureBuilt(): void {
   const stamp = path.join(ROOT, 'dist', 'src', 'server.js');

@@ -3,33 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { freePort } from '../helpers/context';
+import { ensureBuilt } from '../helpers/procfile';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DIST = path.join(ROOT, 'dist');
-const SOURCES = ['src', 'jobs', 'config', 'migrations', 'scripts'];
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** `npm test` builds before mocha; a run of this file alone builds when dist/ is missing or stale. */
-function ensureBuilt(): void {
-  const stamp = path.join(DIST, 'src', 'server.js');
-  const sources = Math.max(
-    ...SOURCES.map((d) => newestSource(path.join(ROOT, d))),
-    ...['tsconfig.json', 'tsconfig.build.json'].map((f) => fs.statSync(path.join(ROOT, f)).mtimeMs),
-  );
-  if (fs.existsSync(stamp) && fs.statSync(stamp).mtimeMs >= sources) return;
-  const res = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`npm run build failed:\n${res.stdout}\n${res.stderr}`);
-}
-
 interface LogLine {
   pid: number;
   msg: string;

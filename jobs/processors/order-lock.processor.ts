@@ -12,7 +12,10 @@ export const orderLockProcessor: Processor<'order.lock'> = async ({ orderId }, {
       cipher: rt.cipher,
       partner: rt.ports.partner,
       config: rt.config,
-      submit: (ids) => submitInstructions(paymentDeps(rt), ids),
+      submit: (ids) =>
+        submitInstructions(paymentDeps(rt), ids, {
+          concurrency: rt.config.gateway.mode === 'http' ? 8 : 1,
+        }),
     },
     orderId,
   );

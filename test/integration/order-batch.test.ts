@@ -1,10 +1,16 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { Loan } from '../../src/modules/loans/loan.model';
 import { checkLedger } from '../../src/modules/ledger/ledger.service';
 import { Asset, Order } from '../../src/modules/orders/order.model';
 import { CLAIM_BATCH } from '../../src/modules/orders/order-claim';
 import { lockOrder } from '../../src/modules/orders/orders.service';
 import { PaymentInstruction } from '../../src/modules/payments/payment.model';
+import {
+  paymentDeps,
+  submitInstructions,
+  sweepInstructions,
+} from '../../src/modules/payments/payments.service';
 import { OutboxMessage } from '../../src/modules/outbox/outbox.model';
 import { QueueName } from '../../src/queues/queues';
 import { eventually, type Api } from '../helpers/api';
@@ -132,6 +138,82 @@ describe('the lock step decides a loan’s pending orders in one batch', functio
     );
     const check = await checkLedger();
     expect(check.ok, String(check.trialBalance)).to.equal(true);
+  });
+
+  it('when the lock batch hands its instructions to the gateway itself, then each is submitted once after the commit, several at a time, and one the gateway cannot take stays created for the sweeper', async () => {
+    const creditorNo = await newLoan(10_000_000);
+    const orders = rt.queues.get(QueueName.Orders)!;
+    await orders.pause();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++)
+        ids.push(await place((await makeInvestor(rt)).token, creditorNo, 1_000_000, 'card'));
+      const gateway = rt.ports.gateway;
+      const real = gateway.submit.bind(gateway);
+      let calls = 0;
+      let inFlight = 0;
+      let most = 0;
+      const down = sinon.stub(gateway, 'submit').callsFake(async (x) => {
+        const n = ++calls;
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 20));
+          if (n === 2) throw new Error('gateway down');
+          return await real(x);
+        } finally {
+          inFlight -= 1;
+        }
+      });
+      const handed: string[][] = [];
+      const outcomes: string[] = [];
+      try {
+        const status = await lockOrder(
+          {
+            cipher: rt.cipher,
+            partner: rt.ports.partner,
+            config: rt.config,
+            submit: async (instructionIds) => {
+              // After the commit: the instructions are already there for anyone to read.
+              expect(await PaymentInstruction.count({ where: { id: instructionIds } })).to.equal(
+                instructionIds.length,
+              );
+              handed.push(instructionIds);
+              outcomes.push(
+                ...(await submitInstructions(paymentDeps(rt), instructionIds, { concurrency: 3 })),
+              );
+            },
+          },
+          ids[0],
+        );
+        expect(status).to.equal('paying');
+      } finally {
+        down.restore();
+      }
+      expect(handed).to.have.length(1);
+      expect(handed[0]).to.have.length(5);
+      expect(calls).to.equal(5);
+      expect(most).to.equal(3);
+      const instructions = await PaymentInstruction.findAll({ where: { id: handed[0] } });
+      expect(instructions.filter((i) => i.status === 'created')).to.have.length(1);
+      expect(outcomes.filter((o) => o.startsWith('left for the sweeper'))).to.have.length(1);
+      expect(instructions.every((i) => i.submitAttempts === 1)).to.equal(true);
+      // No instruction.submit job was written for them: the sweeper is the one way back.
+      const submits = await OutboxMessage.findAll({ where: { jobName: 'instruction.submit' } });
+      expect(
+        submits.filter((m) =>
+          handed[0].includes((m.payload as { instructionId: string }).instructionId),
+        ),
+      ).to.have.length(0);
+      // …and it brings the one left behind to the gateway.
+      await sweepInstructions(rt.queues, 0);
+      await eventually(
+        async () =>
+          (await PaymentInstruction.count({ where: { id: handed[0], status: 'created' } })) === 0,
+      );
+    } finally {
+      await orders.resume();
+    }
   });
 
   it('when more orders wait than a batch takes, then the jobs of the later ones decide them, and two batches racing never oversell', async () => {

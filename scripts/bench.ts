@@ -361,12 +361,14 @@ async function main() {
   }
 
   /**
-   * The memory soak: card purchases without pause (CONCURRENCY buyers over 20 loans) for
+   * The memory soak (web, worker and scheduler): card purchases without pause (CONCURRENCY buyers over 20 loans) for
    * `durationS` seconds; the RSS of the web and the worker sampled every 30 s. Growth is the mean
    * of the last third of the samples against the first third's, after a minute's warm-up.
    */
   async function soak(durationS: number) {
     const worker = spawnDist('jobs/worker.js');
+    // As production runs: the sweepers too (a job lost on the way is found again).
+    const scheduler = spawnDist('jobs/scheduler.js');
     const loans: string[] = [];
     for (let i = 0; i < 20; i++) loans.push((await newLoan(10 ** 12)).creditorNo);
     const buyers = await investors(CONCURRENCY * 4);
@@ -419,7 +421,7 @@ async function main() {
         `${who}: ${first.toFixed(0)} MiB → ${last.toFixed(0)} MiB (${(((last - first) / first) * 100).toFixed(1)} %)`,
       );
     }
-    await Promise.all([stopChild(web), stopChild(worker)]);
+    await Promise.all([stopChild(web), stopChild(worker), stopChild(scheduler)]);
     agent.destroy();
     await raw.end();
     await rt.close();

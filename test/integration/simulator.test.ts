@@ -8,7 +8,7 @@ const LAST_LINE = /^simulate seed=(\d+) events=(\d+) faults=(\d+) checks=(\d+) v
 
 /** One run of `npm run simulate` in its own process, on its own scratch database and Redis db. */
 function simulate(args: string[]) {
-  const scratch = ['--database', 'p2p_test_sim', '--redis-db', '14'];
+  const scratch = ['--database', 'p2p_test_sim', '--redis-db', '11'];
   const res = spawnSync(TSX, ['scripts/simulate.ts', '--quiet', ...scratch, ...args], {
     cwd: ROOT,
     env: process.env,

@@ -376,6 +376,7 @@ async function main() {
     const t0 = Date.now();
     const end = t0 + durationS * 1000;
     let placed = 0;
+    let gate: Promise<void> | undefined;
     const sampler = setInterval(() => {
       Order.count({ where: { status: 'paid' } }).then(
         (paid) =>
@@ -395,12 +396,16 @@ async function main() {
         for (let k = slot; Date.now() < end; k += CONCURRENCY) {
           await placeOrder(buyers[k % buyers.length].token, loans[k % loans.length]);
           placed += 1;
-          // Keep the backlog bounded: the soak measures memory at a steady rate, not a queue.
-          if (placed % 200 === 0)
-            while (
-              (await Order.count({ where: { status: ['pending', 'locked', 'paying'] } })) > 400
-            )
-              await new Promise((r) => setTimeout(r, 200));
+          // Keep the backlog bounded (every buyer waits while it is too deep): the soak measures
+          // memory at the rate the pipeline sustains, not a queue growing without end.
+          if (placed % 100 === 0 && !gate)
+            gate = (async () => {
+              while (
+                (await Order.count({ where: { status: ['pending', 'locked', 'paying'] } })) > 400
+              )
+                await new Promise((r) => setTimeout(r, 200));
+            })().finally(() => (gate = undefined));
+          if (gate) await gate;
         }
       },
     );

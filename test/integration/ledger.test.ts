@@ -14,6 +14,7 @@ import {
   checkLedger,
   getBalances,
   postTransaction,
+  postTransactions,
   reverseTransaction,
   type Posting,
 } from '../../src/modules/ledger/ledger.service';
@@ -123,6 +124,45 @@ describe('ledger core (postTransaction)', () => {
     const second = await post(p);
     expect(second).to.deep.equal({ transactionId: first.transactionId, replayed: true });
     expect(await balances([investorAccount(a, 'available')])).to.deep.equal([500n]);
+  });
+
+  it('when a batch repeats an earlier credit that was since spent and adds a debit, then the debit is refused with INSUFFICIENT_BALANCE and nothing of the batch is written', async () => {
+    const credit: Posting = {
+      kind: LedgerKind.Recharge,
+      idempotencyKey: key('spent-credit'),
+      entries: [
+        { account: clearing, amount: -500n },
+        { account: investorAccount(a, 'available'), amount: 500n },
+      ],
+    };
+    await post(credit);
+    await post({
+      kind: LedgerKind.WithdrawalLock,
+      idempotencyKey: key('spend'),
+      entries: [
+        { account: investorAccount(a, 'available'), amount: -500n },
+        { account: investorAccount(a, 'locked'), amount: 500n },
+      ],
+    });
+    // The repeated credit is already in the balance (0 now): it must not pay for the debit.
+    const debit: Posting = {
+      kind: LedgerKind.WithdrawalLock,
+      idempotencyKey: key('overspend'),
+      entries: [
+        { account: investorAccount(a, 'available'), amount: -500n },
+        { account: investorAccount(a, 'locked'), amount: 500n },
+      ],
+    };
+    await expectAppError(
+      withTransaction(testDb(), (transaction) =>
+        postTransactions([credit, debit], { transaction }),
+      ),
+      'INSUFFICIENT_BALANCE',
+    );
+    expect(
+      await balances([investorAccount(a, 'available'), investorAccount(a, 'locked')]),
+    ).to.deep.equal([0n, 500n]);
+    expect((await checkLedger()).ok).to.equal(true);
   });
 
   it('when the same key is posted with other entries, then it is refused with IDEMPOTENCY_CONFLICT', async () => {

@@ -277,6 +277,10 @@ export async function postTransactions(
           replayOf(raced.get(c.posting.idempotencyKey)!, c.hash, c.posting.idempotencyKey),
         );
     todo = todo.filter((c) => ids.has(c.posting.idempotencyKey));
+    // The balance check above counted the repeated ones' amounts, which are already in the
+    // balances: check the new ones again on their own (a refusal rolls back the whole call).
+    ({ short } = apply(todo));
+    if (short.length > 0) throw new AppError('INSUFFICIENT_BALANCE', 'insufficient balance', short);
   }
 
   // Entries as given, each investor entry with the running balance of its account.

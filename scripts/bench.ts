@@ -34,6 +34,7 @@ import { User, UserRole } from '../src/modules/users/user.model';
 import { openRuntime, type Runtime } from '../src/runtime';
 import { seedDemoData } from '../src/seed';
 import { benchClearing } from './bench-clearing';
+import { benchFloor } from './bench-floor';
 import {
   benchLoanList,
   insertListLoans,
@@ -47,6 +48,7 @@ const opts = new Command()
   .option('--holders <n>', 'holders of the cleared loan', '10000')
   .option('--loans <n>', 'loans in the list scenario', '100000')
   .option('--requests <n>', 'list requests', '2000')
+  .option('--only <scenario>', 'one scenario alone: purchases, list or clearing')
   .option('--profile <dir>', 'write a V8 CPU profile of the web and the worker into <dir>')
   .option(
     '--soak <seconds>',
@@ -58,6 +60,7 @@ const opts = new Command()
     holders: string;
     loans: string;
     requests: string;
+    only?: 'purchases' | 'list' | 'clearing';
     profile?: string;
     soak?: string;
   }>();
@@ -433,120 +436,143 @@ async function main() {
     await sequelize.close();
   }
 
-  // 0. POST /api/v1/orders on its own (the worker not started yet), at the purchase concurrency:
-  // the route's latency, beside one raw INSERT's below. Its orders are then set aside unlocked.
-  const alone = await newLoan(N * 100_000);
-  const aloneIds: string[] = [];
-  const postAloneMs: number[] = [];
-  const aloneBuyers = await investors(N);
-  // Warm-up, not counted: the web's pool connections open and its code gets compiled.
-  await pooled(aloneBuyers.slice(0, CONCURRENCY * 2), CONCURRENCY, async (inv) => {
-    aloneIds.push(await placeOrder(inv.token, alone.creditorNo));
-  });
-  await pooled(aloneBuyers, CONCURRENCY, async (inv) => {
-    const t0 = process.hrtime.bigint();
-    aloneIds.push(await placeOrder(inv.token, alone.creditorNo));
-    postAloneMs.push(seconds(t0) * 1000);
-  });
-  await raw.query(
-    `UPDATE orders SET status = 'rejected', fail_code = 'BENCH', fail_reason = 'route latency only', ended_at = now()
-      WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
-    [aloneIds],
-  );
-  const worker = spawnDist('jobs/worker.js');
-
-  // What one paid purchase costs: PostgreSQL transactions (this database) and Redis commands
-  // (the whole server), read around the hot-loan run.
-  const counters = async () => {
-    const {
-      rows: [pg],
-    } = await raw.query<{ xacts: string }>(
-      'SELECT (xact_commit + xact_rollback)::text AS xacts FROM pg_stat_database WHERE datname = current_database()',
+  const run = (scenario: string) => !opts.only || opts.only === scenario;
+  let worker: ChildProcess | undefined;
+  let rss: { web: number; worker: number } | undefined;
+  let perPurchase: { xacts: number; calls: number } | undefined;
+  if (run('purchases')) {
+    // 0. POST /api/v1/orders on its own (the worker not started yet), at the purchase concurrency:
+    // the route's latency, beside one raw INSERT's below. Its orders are then set aside unlocked.
+    const alone = await newLoan(N * 100_000);
+    const aloneIds: string[] = [];
+    const postAloneMs: number[] = [];
+    const aloneBuyers = await investors(N);
+    // Warm-up, not counted: the web's pool connections open and its code gets compiled.
+    await pooled(aloneBuyers.slice(0, CONCURRENCY * 2), CONCURRENCY, async (inv) => {
+      aloneIds.push(await placeOrder(inv.token, alone.creditorNo));
+    });
+    await pooled(aloneBuyers, CONCURRENCY, async (inv) => {
+      const t0 = process.hrtime.bigint();
+      aloneIds.push(await placeOrder(inv.token, alone.creditorNo));
+      postAloneMs.push(seconds(t0) * 1000);
+    });
+    await raw.query(
+      `UPDATE orders SET status = 'rejected', fail_code = 'BENCH', fail_reason = 'route latency only', ended_at = now()
+        WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
+      [aloneIds],
     );
-    const info = await rt.redis.info('commandstats');
-    const calls = [...info.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-    return { xacts: Number(pg.xacts), calls };
-  };
+    worker = spawnDist('jobs/worker.js');
 
-  // 1. One hot loan, then 100 loans.
-  const hot = await newLoan(N * 100_000);
-  const hotInvestors = await investors(N);
-  await new Promise((r) => setTimeout(r, 600)); // pg_stat counters are flushed every 500 ms
-  const before = await counters();
-  const hotResult = await buyAll([hot.creditorNo], hotInvestors);
-  await new Promise((r) => setTimeout(r, 600));
-  const after = await counters();
-  const perPurchase = {
-    xacts: (after.xacts - before.xacts) / hotResult.paid,
-    calls: (after.calls - before.calls) / hotResult.paid,
-  };
-  const hotCeiling = await ceilingPurchases(1);
-  const hotPostMs = [...postMs];
-  const { p50: insertP50, p99: insertP99 } = await ceilingInsertP99();
-  results.push([
-    'purchases/s, one hot loan (request → paid, card)',
-    fmt(hotResult.rate),
-    fmt(hotCeiling),
-    fmt((hotResult.rate / hotCeiling) * 100, 2) + ' %',
-  ]);
-  const many: string[] = [];
-  for (let i = 0; i < 100; i++) many.push((await newLoan(N * 100_000)).creditorNo);
-  const manyResult = await buyAll(many, await investors(N));
-  const manyCeiling = await ceilingPurchases(100);
-  results.push([
-    'purchases/s, 100 loans',
-    fmt(manyResult.rate),
-    fmt(manyCeiling),
-    fmt((manyResult.rate / manyCeiling) * 100, 2) + ' %',
-  ]);
+    // What one paid purchase costs: PostgreSQL transactions (this database) and Redis commands
+    // (the whole server), read around the hot-loan run.
+    const counters = async () => {
+      const {
+        rows: [pg],
+      } = await raw.query<{ xacts: string }>(
+        'SELECT (xact_commit + xact_rollback)::text AS xacts FROM pg_stat_database WHERE datname = current_database()',
+      );
+      const info = await rt.redis.info('commandstats');
+      const calls = [...info.matchAll(/calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      return { xacts: Number(pg.xacts), calls };
+    };
 
-  results.push([
-    `POST /api/v1/orders p50 ms (alone; ceiling: one INSERT)`,
-    fmt(pct(postAloneMs, 50), 2),
-    fmt(insertP50, 2),
-    fmt((insertP50 / pct(postAloneMs, 50)) * 100, 1) + ' %',
-  ]);
-  results.push([
-    `POST /api/v1/orders p99 ms (alone; ceiling: one INSERT)`,
-    fmt(pct(postAloneMs, 99), 2),
-    fmt(insertP99, 2),
-    fmt((insertP99 / pct(postAloneMs, 99)) * 100, 1) + ' %',
-  ]);
-  results.push([
-    `  the same during the hot-loan run (workers busy)`,
-    fmt(pct(hotPostMs, 99), 2),
-    '—',
-    '—',
-  ]);
-  const rss = { web: rssMiB(web.pid!), worker: rssMiB(worker.pid!) };
+    // 1. One hot loan, then 100 loans.
+    const hot = await newLoan(N * 100_000);
+    const hotInvestors = await investors(N);
+    await new Promise((r) => setTimeout(r, 600)); // pg_stat counters are flushed every 500 ms
+    const before = await counters();
+    const hotResult = await buyAll([hot.creditorNo], hotInvestors);
+    await new Promise((r) => setTimeout(r, 600));
+    const after = await counters();
+    perPurchase = {
+      xacts: (after.xacts - before.xacts) / hotResult.paid,
+      calls: (after.calls - before.calls) / hotResult.paid,
+    };
+    const hotCeiling = await ceilingPurchases(1);
+    const hotPostMs = [...postMs];
+    const { p50: insertP50, p99: insertP99 } = await ceilingInsertP99();
+    results.push([
+      'purchases/s, one hot loan (request → paid, card)',
+      fmt(hotResult.rate),
+      fmt(hotCeiling),
+      fmt((hotResult.rate / hotCeiling) * 100, 2) + ' %',
+    ]);
+    const many: string[] = [];
+    for (let i = 0; i < 100; i++) many.push((await newLoan(N * 100_000)).creditorNo);
+    const manyResult = await buyAll(many, await investors(N));
+    const manyCeiling = await ceilingPurchases(100);
+    results.push([
+      'purchases/s, 100 loans',
+      fmt(manyResult.rate),
+      fmt(manyCeiling),
+      fmt((manyResult.rate / manyCeiling) * 100, 2) + ' %',
+    ]);
 
-  // 2. The loan list on 100,000 loans, open-loop at 200 requests/s (scripts/bench-loan-list.ts).
-  await insertListLoans(raw, LOANS);
-  const list = await benchLoanList({ raw, url, requests: REQUESTS, rate: LIST_RATE });
-  results.push(...loanListRows(list, LOANS));
-  console.log(loanListNote(list));
-
-  // 3. Clearing a repayment of a loan with 10,000 holders (in this process, no workers running).
-  await Promise.all([stopChild(web), stopChild(worker)]);
-  const clearing = await benchClearing(sequelize, raw, HOLDERS);
-  results.push([
-    `clearing ${HOLDERS} holders, s (${clearing.outcome})`,
-    fmt(clearing.clearSeconds, 3),
-    fmt(clearing.rawSeconds, 3),
-    fmt((clearing.rawSeconds / clearing.clearSeconds) * 100, 1) + ' %',
-  ]);
-  results.push([
-    `  for reference: as many rows into a bare table, s`,
-    '—',
-    fmt(clearing.bareSeconds, 3),
-    '—',
-  ]);
-  results.push([
-    `funding ${HOLDERS} invested accounts in one posting, s`,
-    fmt(clearing.fundSeconds, 3),
-    '—',
-    '—',
-  ]);
+    results.push([
+      `POST /api/v1/orders p50 ms (alone; ceiling: one INSERT)`,
+      fmt(pct(postAloneMs, 50), 2),
+      fmt(insertP50, 2),
+      fmt((insertP50 / pct(postAloneMs, 50)) * 100, 1) + ' %',
+    ]);
+    results.push([
+      `POST /api/v1/orders p99 ms (alone; ceiling: one INSERT)`,
+      fmt(pct(postAloneMs, 99), 2),
+      fmt(insertP99, 2),
+      fmt((insertP99 / pct(postAloneMs, 99)) * 100, 1) + ' %',
+    ]);
+    results.push([
+      `  the same during the hot-loan run (workers busy)`,
+      fmt(pct(hotPostMs, 99), 2),
+      '—',
+      '—',
+    ]);
+    rss = { web: rssMiB(web.pid!), worker: rssMiB(worker.pid!) };
+    // What the stack costs on its own (scripts/bench-floor.ts): the distance between these and
+    // the raw ceilings above is the framework's, not the pipeline's.
+    const floor = await benchFloor({ raw, redisUrl, concurrency: CONCURRENCY, requests: N * 4 });
+    results.push([
+      `  for reference: bare Koa route + one INSERT, p50/p99 ms`,
+      `${fmt(floor.koaInsert.p50)}/${fmt(floor.koaInsert.p99)}`,
+      '—',
+      '—',
+    ]);
+    results.push([
+      `  for reference: BullMQ no-op jobs/s (Node CPU ms per job)`,
+      `${fmt(floor.bullmq.rate, 0)} (${fmt(floor.bullmq.cpuMsPerJob, 2)})`,
+      '—',
+      '—',
+    ]);
+  }
+  if (run('list')) {
+    // 2. The loan list on 100,000 loans, open-loop at 200 requests/s (scripts/bench-loan-list.ts).
+    await insertListLoans(raw, LOANS);
+    const list = await benchLoanList({ raw, url, requests: REQUESTS, rate: LIST_RATE });
+    results.push(...loanListRows(list, LOANS));
+    console.log(loanListNote(list));
+  }
+  await Promise.all([stopChild(web), ...(worker ? [stopChild(worker)] : [])]);
+  if (run('clearing')) {
+    // 3. Clearing a repayment of a loan with 10,000 holders (in this process, no workers running).
+    const clearing = await benchClearing(sequelize, raw, HOLDERS);
+    results.push([
+      `clearing ${HOLDERS} holders, s (${clearing.outcome})`,
+      fmt(clearing.clearSeconds, 3),
+      fmt(clearing.rawSeconds, 3),
+      fmt((clearing.rawSeconds / clearing.clearSeconds) * 100, 1) + ' %',
+    ]);
+    results.push([
+      `  for reference: as many rows into a bare table, s`,
+      '—',
+      fmt(clearing.bareSeconds, 3),
+      '—',
+    ]);
+    results.push([
+      `funding ${HOLDERS} invested accounts in one posting, s`,
+      fmt(clearing.fundSeconds, 3),
+      '—',
+      '—',
+    ]);
+  }
   const check = await checkLedger();
 
   console.log(
@@ -563,12 +589,14 @@ async function main() {
   console.log(
     `\nledger after the run: ${check.ok ? 'clean' : 'MISMATCH'} (trial balance ${check.trialBalance})`,
   );
-  console.log(
-    `RSS after the purchases: web ${rss.web.toFixed(0)} MiB, worker ${rss.worker.toFixed(0)} MiB`,
-  );
-  console.log(
-    `per paid purchase (hot loan): ${perPurchase.xacts.toFixed(1)} PostgreSQL transactions, ${perPurchase.calls.toFixed(0)} Redis commands`,
-  );
+  if (rss && perPurchase) {
+    console.log(
+      `RSS after the purchases: web ${rss.web.toFixed(0)} MiB, worker ${rss.worker.toFixed(0)} MiB`,
+    );
+    console.log(
+      `per paid purchase (hot loan): ${perPurchase.xacts.toFixed(1)} PostgreSQL transactions, ${perPurchase.calls.toFixed(0)} Redis commands`,
+    );
+  }
 
   agent.destroy();
   await raw.end();

@@ -51,8 +51,19 @@ export interface Config {
   dataEncryptionKey: string;
   /** Trust X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /**
+   * How many proxies of ours append to X-Forwarded-For: the client address is the entry the
+   * outermost of them saw (Koa's maxIpsCount), never an entry the client wrote itself.
+   */
+  trustProxyHops: number;
+  /** Bearer token that /metrics asks for when set (open when unset). */
+  metricsToken?: string;
   auth: {
     sessionTtlSeconds: number;
+    /** An investor session ends this long after login however active it is. */
+    sessionMaxAgeSeconds: number;
+    /** Withdrawals wait this long after a bound card is replaced. */
+    cardChangeWithdrawHoldSeconds: number;
     captchaTtlSeconds: number;
     loginMaxFailures: number;
     loginLockSeconds: number;
@@ -178,6 +189,10 @@ export const envSchema = Joi.object({
       ),
     }),
   TRUST_PROXY: Joi.boolean().default(false),
+  TRUST_PROXY_HOPS: positive(1),
+  METRICS_TOKEN: Joi.string().min(16),
+  SESSION_MAX_AGE_HOURS: positive(720),
+  CARD_CHANGE_WITHDRAW_HOLD_HOURS: nonNegative(24),
   SESSION_TTL_SECONDS: positive(7 * 24 * 3600),
   CAPTCHA_TTL_SECONDS: positive(120),
   LOGIN_MAX_FAILURES: positive(5),
@@ -267,8 +282,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     },
     dataEncryptionKey: v.DATA_ENCRYPTION_KEY,
     trustProxy: v.TRUST_PROXY,
+    trustProxyHops: v.TRUST_PROXY_HOPS,
+    metricsToken: v.METRICS_TOKEN,
     auth: {
       sessionTtlSeconds: v.SESSION_TTL_SECONDS,
+      sessionMaxAgeSeconds: v.SESSION_MAX_AGE_HOURS * 3600,
+      cardChangeWithdrawHoldSeconds: v.CARD_CHANGE_WITHDRAW_HOLD_HOURS * 3600,
       captchaTtlSeconds: v.CAPTCHA_TTL_SECONDS,
       loginMaxFailures: v.LOGIN_MAX_FAILURES,
       loginLockSeconds: v.LOGIN_LOCK_SECONDS,

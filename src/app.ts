@@ -5,9 +5,10 @@ import { HttpMethodEnum, koaBody } from 'koa-body';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
-import { adminBasicAuth } from './http/admin-auth';
+import { adminBasicAuth, type AdminThrottle } from './http/admin-auth';
+import { adminAttemptKeys, attemptSucceeded, countAttempt } from './modules/auth/auth.service';
 import type { ApiRouter, RouteGuards, RouteSpec } from './http/api-router';
-import { bearerToken, requireSession } from './http/auth';
+import { bearerToken, requireMetricsToken, requireSession } from './http/auth';
 import { idempotency } from './http/idempotency';
 import { verifySignature } from './http/signature';
 import { loansRoutes } from './modules/loans/loans.routes';
@@ -45,13 +46,22 @@ function buildGuards(deps: AppDeps): RouteGuards {
       admin: requireSession(deps.sessions, 'admin'),
       partner: verifySignature('partner', deps.config.partner.secret, deps.redis),
       gateway: verifySignature('gateway', deps.config.gateway.secret, deps.redis),
-      adminBasic: adminBasicAuth(deps.config.admin, async (authorization) =>
-        isAdminToken(deps, authorization),
+      metrics: requireMetricsToken(deps.config.metricsToken),
+      adminBasic: adminBasicAuth(
+        deps.config.admin,
+        async (authorization) => isAdminToken(deps, authorization),
+        adminThrottle(deps),
       ),
     },
     idempotency: idempotency(deps.sequelize),
   };
 }
+
+/** Every admin credential check counts against the admin-login throttle. */
+const adminThrottle = (deps: AppDeps): AdminThrottle => ({
+  count: (username, ip) => countAttempt(deps, adminAttemptKeys(username, ip)),
+  succeeded: (username, ip) => attemptSucceeded(deps, adminAttemptKeys(username, ip)),
+});
 
 async function isAdminToken(deps: AppDeps, authorization: string | undefined): Promise<boolean> {
   const token = bearerToken(authorization);
@@ -87,13 +97,14 @@ export function buildRouters(
     studentLoansRoutes(guards),
     transfersRoutes(deps, guards),
   ];
-  const metricsRouter = new Router().route(
+  const metricsRouter = new Router(guards).route(
     {
       method: 'get',
       path: '/metrics',
-      summary: 'Prometheus metrics: HTTP, jobs (all workers), queue depths',
+      summary:
+        'Prometheus metrics: HTTP, jobs (all workers), queue depths; Bearer METRICS_TOKEN when set',
       tags: ['health'],
-      auth: 'none',
+      auth: 'metrics',
       responses: { 200: { description: 'Prometheus text format' } },
     },
     async (ctx) => {
@@ -125,7 +136,7 @@ export function createApp(
   deps: AppDeps,
   opts: { extraRouters?: ApiRouter[] } = {},
 ): { app: Koa; routers: ApiRouter[] } {
-  const app = new Koa({ proxy: deps.config.trustProxy });
+  const app = new Koa({ proxy: deps.config.trustProxy, maxIpsCount: deps.config.trustProxyHops });
   const metrics = createMetrics({
     redis: deps.redis,
     queues: deps.queues,
@@ -164,8 +175,10 @@ export function createApp(
     serverAdapter: board,
   });
   board.setBasePath('/admin/queues');
-  const guard = adminBasicAuth(deps.config.admin, (authorization) =>
-    isAdminToken(deps, authorization),
+  const guard = adminBasicAuth(
+    deps.config.admin,
+    (authorization) => isAdminToken(deps, authorization),
+    adminThrottle(deps),
   );
   const boardMiddleware = board.registerPlugin();
   app.use(async (ctx, next) => {

@@ -4,7 +4,8 @@ import type { Middleware } from 'koa';
 import { validate, type RequestSchemas } from './validate';
 
 /** How a route authenticates its caller (documented in OpenAPI as a security scheme). */
-export type RouteAuth = 'none' | 'investor' | 'admin' | 'partner' | 'gateway' | 'adminBasic';
+export type RouteAuth =
+  'none' | 'investor' | 'admin' | 'partner' | 'gateway' | 'adminBasic' | 'metrics';
 
 /** Everything the OpenAPI document says about one route; the same schemas validate requests. */
 export interface RouteSpec {

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { safeEqual } from '../lib/crypto';
 import { AppError } from '../lib/errors';
 import type { Session, SessionStore } from '../modules/auth/session.service';
 
@@ -21,6 +22,21 @@ export function requireSession(sessions: SessionStore, role: Session['role']): M
     if (session.role !== role) throw new AppError('FORBIDDEN', `this route is for ${role}s`);
     ctx.state.session = session;
     ctx.state.token = token;
+    await next();
+  };
+}
+
+/**
+ * Guards /metrics with METRICS_TOKEN when it is set (a scraper sends it as a Bearer token);
+ * without a token configured the route stays open, as it is on a private network.
+ */
+export function requireMetricsToken(token: string | undefined): Middleware {
+  return async (ctx, next) => {
+    if (token) {
+      const m = /^Bearer\s+(\S+)$/.exec(ctx.get('Authorization'));
+      if (!m || !safeEqual(m[1], token))
+        throw new AppError('UNAUTHORIZED', 'the metrics token is required');
+    }
     await next();
   };
 }

@@ -43,11 +43,27 @@ export function createLogger(
         ...paths(SECRET_KEYS),
         ...paths(Object.keys(PII_MASKERS)),
         'req.headers["x-signature"]',
-        // Database errors carry their bind values (mobiles, ciphertexts): never log them.
-        'err.parameters',
-        'err.original.parameters',
-        'err.parent.parameters',
-        '*.err.parameters',
+        // Database errors carry their bind values (mobiles, ciphertexts) in their parameters,
+        // their SQL, the server's detail ("Failing row contains (…)", "Key (mobile)=(…)") and,
+        // for Sequelize's validation and unique errors, the fields and each item's value:
+        // never log them.
+        ...['err', '*.err'].flatMap((e) => [
+          `${e}.parameters`,
+          `${e}.original.parameters`,
+          `${e}.parent.parameters`,
+          `${e}.sql`,
+          `${e}.original.sql`,
+          `${e}.parent.sql`,
+          `${e}.detail`,
+          `${e}.original.detail`,
+          `${e}.parent.detail`,
+          `${e}.fields`,
+          `${e}.errors[*].value`,
+          `${e}.errors[*].instance`,
+          // pino's error serializer repeats an error's `errors` as `aggregateErrors`.
+          `${e}.aggregateErrors[*].value`,
+          `${e}.aggregateErrors[*].instance`,
+        ]),
       ],
       censor: (value, path) => {
         const key = path[path.length - 1];

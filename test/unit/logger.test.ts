@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import { DatabaseError, UniqueConstraintError, ValidationErrorItem } from 'sequelize';
 import { createLogger } from '../../src/lib/logger';
 import { maskCard, maskIdCard, maskMobile, maskName } from '../../src/lib/masking';
 
@@ -52,6 +53,38 @@ describe('logging and masking', () => {
     const out = lines.join('');
     expect(out).to.contain('duplicate key');
     expect(out).to.not.contain('081234565678');
+  });
+
+  it('when a Sequelize error is logged, then the row it quotes, its fields and item values are not', () => {
+    const { lines, logger } = capture();
+    // What pg and Sequelize hand over for a violated constraint: the server's detail quotes the
+    // failing row, the unique error lists the offending fields and each item's value.
+    const pgError = Object.assign(new Error('new row violates check constraint "kyc_name"'), {
+      detail: 'Failing row contains (17, Siti Aminah Rahayu, pending).',
+      sql: "INSERT INTO kyc (real_name) VALUES ('Siti Aminah Rahayu')",
+    });
+    const err = new UniqueConstraintError({
+      parent: pgError,
+      fields: { realName: 'Siti Aminah Rahayu' },
+      errors: [
+        new ValidationErrorItem(
+          'realName must be unique',
+          'unique violation',
+          'realName',
+          'Siti Aminah Rahayu',
+          undefined as never,
+          'not_unique',
+          'unique',
+          [],
+        ),
+      ],
+    });
+    logger.error({ err }, 'insert failed');
+    logger.warn({ job: 'x', err: new DatabaseError(pgError as never) }, 'job failed');
+    const out = lines.join('');
+    expect(out).to.contain('insert failed');
+    expect(out).to.contain('job failed');
+    expect(out).to.not.contain('Siti Aminah');
   });
 
   it('when values are masked, then they keep only the agreed characters', () => {

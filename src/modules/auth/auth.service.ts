@@ -30,14 +30,23 @@ export const isRegistered = async (mobile: string) => (await User.count({ where:
 const failKey = (who: string) => `login-fail:${who}`;
 
 /**
- * Refuses a login while the mobile (or the IP) has too many recent failures: at most
- * LOGIN_MAX_FAILURES per LOGIN_LOCK_SECONDS for a mobile, ten times that for an address.
+ * Counts a login attempt before its credentials are checked, and refuses it when the mobile (or
+ * the IP) is over its limit: at most LOGIN_MAX_FAILURES per LOGIN_LOCK_SECONDS for a mobile, ten
+ * times that for an address. The counters are incremented first, in one MULTI, and the decision
+ * is taken from the incremented values: parallel guesses cannot all read "under the limit"
+ * before any of them is counted. A successful attempt gives its count back (`attemptSucceeded`).
  */
-async function assertNotThrottled(deps: AuthDeps, who: string[]): Promise<void> {
-  const { loginMaxFailures } = deps.config.auth;
+export async function countAttempt(
+  deps: Pick<AuthDeps, 'redis' | 'config'>,
+  who: string[],
+): Promise<void> {
+  const { loginMaxFailures, loginLockSeconds } = deps.config.auth;
+  const multi = deps.redis.multi();
+  for (const w of who) multi.incr(failKey(w)).expire(failKey(w), loginLockSeconds, 'NX');
+  const replies = (await multi.exec()) ?? [];
   for (const [i, w] of who.entries()) {
-    const n = Number((await deps.redis.get(failKey(w))) ?? 0);
-    if (n >= loginMaxFailures * (i === 0 ? 1 : 10)) {
+    const n = Number(replies[i * 2]?.[1] ?? 0);
+    if (n > loginMaxFailures * (i === 0 ? 1 : 10)) {
       const retryAfter = Math.max(1, await deps.redis.ttl(failKey(w)));
       throw new AppError('RATE_LIMITED', 'too many failed logins; try again later', [], {
         retryAfter,
@@ -47,10 +56,13 @@ async function assertNotThrottled(deps: AuthDeps, who: string[]): Promise<void> 
   }
 }
 
-async function recordFailure(deps: AuthDeps, who: string[]): Promise<void> {
-  const { loginLockSeconds } = deps.config.auth;
-  const multi = deps.redis.multi();
-  for (const w of who) multi.incr(failKey(w)).expire(failKey(w), loginLockSeconds, 'NX');
+/** A successful attempt: the first key's failures are forgotten, the others' count given back. */
+export async function attemptSucceeded(
+  deps: Pick<AuthDeps, 'redis'>,
+  who: string[],
+): Promise<void> {
+  const multi = deps.redis.multi().del(failKey(who[0]));
+  for (const w of who.slice(1)) multi.decr(failKey(w));
   await multi.exec();
 }
 
@@ -60,6 +72,7 @@ async function startSession(deps: AuthDeps, user: User): Promise<AuthResult> {
     String(user.id),
     'investor',
     deps.config.auth.sessionTtlSeconds,
+    deps.config.auth.sessionMaxAgeSeconds,
   );
   return { token, user: { id: String(user.id), mobile: maskMobile(user.mobile!) } };
 }
@@ -69,6 +82,10 @@ export async function register(
   deps: AuthDeps,
   input: { mobile: string; smsCode: string; password: string },
 ): Promise<AuthResult> {
+  // The code first: without a valid one the answer is the same for a registered mobile and a
+  // new one, so this route cannot be used to find out who is a customer (the SMS step, behind
+  // a captcha and its rate limits, is the only place that says so).
+  await consumeSmsCode(deps, input.mobile, 'register', input.smsCode);
   if (await isRegistered(input.mobile)) {
     throw new AppError(
       'MOBILE_ALREADY_REGISTERED',
@@ -76,7 +93,6 @@ export async function register(
       [{ path: 'mobile', message: 'already registered' }],
     );
   }
-  await consumeSmsCode(deps, input.mobile, 'register', input.smsCode);
   const passwordHash = await hashPassword(input.password);
   let user: User;
   try {
@@ -99,21 +115,16 @@ export async function login(
   input: { mobile: string; password?: string; smsCode?: string; ip: string },
 ): Promise<AuthResult> {
   const who = [`mobile:${input.mobile}`, `ip:${input.ip}`];
-  await assertNotThrottled(deps, who);
+  // Counted before anything is checked: a failure below keeps its count.
+  await countAttempt(deps, who);
   const user = await User.findOne({ where: { mobile: input.mobile, role: UserRole.Investor } });
   if (input.smsCode !== undefined) {
-    try {
-      await consumeSmsCode(deps, input.mobile, 'login', input.smsCode);
-    } catch (err) {
-      await recordFailure(deps, who);
-      throw err;
-    }
+    await consumeSmsCode(deps, input.mobile, 'login', input.smsCode);
     if (!user) throw new AppError('INVALID_CREDENTIALS', 'wrong mobile number or password');
   } else if (!(await verifyPassword(user?.passwordHash, input.password ?? '')) || !user) {
-    await recordFailure(deps, who);
     throw new AppError('INVALID_CREDENTIALS', 'wrong mobile number or password');
   }
-  await deps.redis.del(failKey(who[0]));
+  await attemptSucceeded(deps, who);
   return startSession(deps, user);
 }
 
@@ -136,28 +147,29 @@ export async function changePassword(
   await deps.sessions.endAll(userId, 'investor');
 }
 
+/** The throttle keys of an admin credential check (the login route and Bull Board's Basic). */
+export const adminAttemptKeys = (username: string, ip: string) => [`admin:${username}`, `ip:${ip}`];
+
 /** Admin login against ADMIN_USER / ADMIN_PASSWORD, throttled like investors'. */
 export async function adminLogin(
   deps: AuthDeps,
   input: { username: string; password: string; ip: string },
 ): Promise<{ token: string }> {
-  const who = [`admin:${input.username}`, `ip:${input.ip}`];
-  await assertNotThrottled(deps, who);
+  const who = adminAttemptKeys(input.username, input.ip);
+  await countAttempt(deps, who);
   const userOk = safeEqual(input.username, deps.config.admin.user);
   const passOk = safeEqual(input.password, deps.config.admin.password);
-  if (!userOk || !passOk) {
-    await recordFailure(deps, who);
-    throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
-  }
+  if (!userOk || !passOk) throw new AppError('INVALID_CREDENTIALS', 'wrong username or password');
   const admin = await User.findOne({ where: { username: input.username, role: UserRole.Admin } });
   if (!admin)
     throw new AppError('SERVICE_UNAVAILABLE', 'the admin user is not seeded; run the set-up');
-  await deps.redis.del(failKey(who[0]));
+  await attemptSucceeded(deps, who);
   return {
     token: await deps.sessions.create(
       String(admin.id),
       'admin',
       deps.config.admin.sessionTtlSeconds,
+      deps.config.auth.sessionMaxAgeSeconds,
     ),
   };
 }

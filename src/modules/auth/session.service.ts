@@ -12,21 +12,29 @@ export interface Session {
 const sessionKey = (token: string) => `session:${sha256Hex(token)}`;
 const userSessionsKey = (role: string, userId: string) => `user-sessions:${role}:${userId}`;
 
-/** What is kept per session: who, and when it was last used (on the clock). */
+/** What is kept per session: who, when it was last used (on the clock), its idle and absolute limits. */
 interface StoredSession extends Session {
   ttl: number;
   seenAt: number;
+  /** Seconds from creation after which the session is over however active (absent: none). */
+  maxAge?: number;
 }
 
 /**
  * Opaque session tokens in Redis (only their SHA-256 is stored), with sliding expiry on the
- * clock: a session unused for its TTL is over, and every use extends it. Redis expires the key
- * too (clean-up). Each user's sessions are indexed so that a password change can end all of them.
+ * clock: a session unused for its TTL is over, and every use extends it, but never beyond its
+ * absolute maximum age from login (SESSION_MAX_AGE_HOURS). Redis expires the key too
+ * (clean-up). Each user's sessions are indexed so that a password or card change can end them.
  */
 export class SessionStore {
   constructor(private readonly redis: Redis) {}
 
-  async create(userId: string, role: Session['role'], ttlSeconds: number): Promise<string> {
+  async create(
+    userId: string,
+    role: Session['role'],
+    ttlSeconds: number,
+    maxAgeSeconds?: number,
+  ): Promise<string> {
     const token = randomToken();
     const at = nowMs();
     const session: StoredSession = {
@@ -35,6 +43,7 @@ export class SessionStore {
       createdAt: new Date(at).toISOString(),
       ttl: ttlSeconds,
       seenAt: at,
+      ...(maxAgeSeconds ? { maxAge: maxAgeSeconds } : {}),
     };
     const hash = sha256Hex(token);
     await this.redis
@@ -53,7 +62,8 @@ export class SessionStore {
     if (!raw) return undefined;
     const s = JSON.parse(raw) as StoredSession;
     const at = nowMs();
-    if (s.seenAt !== undefined && at - s.seenAt > s.ttl * 1000) {
+    const tooOld = s.maxAge !== undefined && at - Date.parse(s.createdAt) >= s.maxAge * 1000;
+    if ((s.seenAt !== undefined && at - s.seenAt > s.ttl * 1000) || tooOld) {
       await this.end(token);
       return undefined;
     }
@@ -85,5 +95,19 @@ export class SessionStore {
       .multi()
       .del(...hashes.map((h) => `session:${h}`), setKey)
       .exec();
+  }
+
+  /** Ends every session of a user except the one of `keepToken` (a card replaced from it). */
+  async endOthers(userId: string, role: Session['role'], keepToken: string): Promise<number> {
+    const setKey = userSessionsKey(role, userId);
+    const keep = sha256Hex(keepToken);
+    const others = (await this.redis.smembers(setKey)).filter((h) => h !== keep);
+    if (others.length === 0) return 0;
+    await this.redis
+      .multi()
+      .del(...others.map((h) => `session:${h}`))
+      .srem(setKey, ...others)
+      .exec();
+    return others.length;
   }
 }

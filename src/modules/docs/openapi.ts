@@ -42,6 +42,13 @@ const SECURITY: Record<Exclude<RouteAuth, 'none'>, { scheme: JsonSchema }> = {
   adminBasic: {
     scheme: { type: 'http', scheme: 'basic', description: 'ADMIN_USER / ADMIN_PASSWORD' },
   },
+  metrics: {
+    scheme: {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'METRICS_TOKEN (asked for only when it is set)',
+    },
+  },
   partner: {
     scheme: {
       type: 'apiKey',

@@ -62,14 +62,18 @@ export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiR
             'redis',
           ),
         ]);
-        const down = [
-          ...(pg.status === 'rejected'
-            ? [{ path: 'postgres', message: String((pg.reason as Error).message) }]
-            : []),
-          ...(redis.status === 'rejected'
-            ? [{ path: 'redis', message: String((redis.reason as Error).message) }]
-            : []),
-        ];
+        // The answer names the dependency only; the driver's error (hosts, users, database
+        // names) goes to the log, never to the caller.
+        const failures = { postgres: pg, redis };
+        const down = Object.entries(failures)
+          .filter(([, r]) => r.status === 'rejected')
+          .map(([path, r]) => {
+            ctx.state.log?.warn(
+              { dependency: path, err: (r as PromiseRejectedResult).reason as Error },
+              'readiness check failed',
+            );
+            return { path, message: `${path} is not reachable` };
+          });
         if (down.length > 0) {
           throw new AppError(
             'SERVICE_UNAVAILABLE',

@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { ApiRouter } from '../../src/http/api-router';
+import { advanceClock, setClock } from '../../src/lib/clock';
+import { apiClient, randomIp, registerInvestor, type Api } from '../helpers/api';
+import { startApp, testRuntime } from '../helpers/context';
+
+/** A route mounted only here: answers with the address the app took for the caller. */
+const whoAmI = new ApiRouter().route(
+  {
+    method: 'get',
+    path: '/test/ip',
+    summary: 'the caller address as the app sees it',
+    tags: ['test'],
+    auth: 'none',
+    responses: { 200: { description: 'ip' } },
+  },
+  async (ctx) => {
+    ctx.body = { ip: ctx.ip };
+  },
+);
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('security: who may act, from where, how often', () => {
+  afterEach(() => setClock());
+
+  describe('admin credentials on Bull Board', () => {
+    // Its own admin user name: the throttle keys it fills are this file's alone.
+    const admin = { ...testRuntime.defaults().admin, user: `ops-${randomUUID().slice(0, 8)}` };
+    const rt = testRuntime('sec-board', {
+      admin,
+      auth: { ...testRuntime.defaults().auth, loginMaxFailures: 3 },
+    });
+    let url: string;
+    let close: () => Promise<void>;
+    before(async () => ({ url, close } = await startApp(rt)));
+    after(async () => close());
+
+    it('when HTTP Basic guesses pass the admin-login limit, then /admin/queues answers 429 even to the right password', async () => {
+      const ip = randomIp();
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/admin/queues`, {
+          headers: { Authorization: basic(admin.user, `guess-${i}`), 'X-Forwarded-For': ip },
+        });
+        expect(res.status).to.equal(401);
+      }
+      const right = await fetch(`${url}/admin/queues`, {
+        headers: { Authorization: basic(admin.user, admin.password), 'X-Forwarded-For': ip },
+      });
+      expect(right.status).to.equal(429);
+      expect(((await right.json()) as { error: { code: string } }).error.code).to.equal(
+        'RATE_LIMITED',
+      );
+      await rt.redis.del(`login-fail:admin:${admin.user}`);
+    });
+
+    it('when a state-changing Bull Board request comes with Basic from another origin or none, then 403; from the app itself or with the admin token, it passes', async () => {
+      const resume = `${url}/admin/queues/api/queues/maintenance/resume`;
+      const auth = basic(admin.user, admin.password);
+      const foreign = await fetch(resume, {
+        method: 'PUT',
+        headers: { Authorization: auth, Origin: 'https://evil.example' },
+      });
+      expect(foreign.status).to.equal(403);
+      expect(((await foreign.json()) as { error: { code: string } }).error.code).to.equal(
+        'FORBIDDEN',
+      );
+      const bare = await fetch(resume, { method: 'PUT', headers: { Authorization: auth } });
+      expect(bare.status).to.equal(403);
+      const forgedReferer = await fetch(resume, {
+        method: 'PUT',
+        headers: { Authorization: auth, Referer: `https://evil.example/?${url}` },
+      });
+      expect(forgedReferer.status).to.equal(403);
+
+      const own = await fetch(resume, {
+        method: 'PUT',
+        headers: { Authorization: auth, Origin: url },
+      });
+      expect(own.status).to.be.within(200, 299);
+      const ownReferer = await fetch(resume, {
+        method: 'PUT',
+        headers: { Authorization: auth, Referer: `${url}/admin/queues/queue/maintenance` },
+      });
+      expect(ownReferer.status).to.be.within(200, 299);
+      const token = await rt.sessions.create('1', 'admin', 600);
+      const withToken = await fetch(resume, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(withToken.status).to.be.within(200, 299);
+      // Reading stays open to Basic from anywhere a browser navigates from.
+      const read = await fetch(`${url}/admin/queues/api/queues?activeQueue=maintenance`, {
+        headers: { Authorization: auth, Origin: 'https://evil.example' },
+      });
+      expect(read.status).to.equal(200);
+    });
+  });
+
+  describe('login throttle under parallel guesses', () => {
+    const admin = { ...testRuntime.defaults().admin, user: `ops-${randomUUID().slice(0, 8)}` };
+    const rt = testRuntime('sec-login', {
+      admin,
+      auth: { ...testRuntime.defaults().auth, loginMaxFailures: 3 },
+    });
+    let api: Api;
+    let close: () => Promise<void>;
+    before(async () => {
+      const app = await startApp(rt);
+      api = apiClient(app.url);
+      close = app.close;
+    });
+    after(async () => close());
+
+    it('when twelve wrong passwords arrive at once, then at most the limit are checked (401) and the rest refused (429), and the right one is refused while locked', async () => {
+      const inv = await registerInvestor(api);
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          api.post(
+            '/api/v1/auth/login',
+            { mobile: inv.mobile, password: `wrong-pass-${i}` },
+            { headers: { 'X-Forwarded-For': randomIp() } },
+          ),
+        ),
+      );
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((s) => s === 401).length).to.be.at.most(3);
+      expect(statuses.filter((s) => s === 429).length).to.be.at.least(9);
+      const right = await api.post(
+        '/api/v1/auth/login',
+        { mobile: inv.mobile, password: inv.password },
+        { headers: { 'X-Forwarded-For': randomIp() } },
+      );
+      expect(right.status).to.equal(429);
+    });
+
+    it('when twelve wrong admin passwords arrive at once, then at most the limit are checked', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          api.post(
+            '/admin/v1/auth/login',
+            { username: admin.user, password: `guess-${i}` },
+            { headers: { 'X-Forwarded-For': randomIp() } },
+          ),
+        ),
+      );
+      expect(answers.filter((a) => a.status === 401).length).to.be.at.most(3);
+      expect(answers.filter((a) => a.status === 429).length).to.be.at.least(9);
+      await rt.redis.del(`login-fail:admin:${admin.user}`);
+    });
+
+    it('when a login succeeds, then it does not count against the address', async () => {
+      const inv = await registerInvestor(api);
+      const ip = randomIp();
+      for (let i = 0; i < 5; i++) {
+        const ok = await api.post(
+          '/api/v1/auth/login',
+          { mobile: inv.mobile, password: inv.password },
+          { headers: { 'X-Forwarded-For': ip } },
+        );
+        expect(ok.status).to.equal(200);
+      }
+      expect(Number((await rt.redis.get(`login-fail:ip:${ip}`)) ?? 0)).to.equal(0);
+    });
+  });
+
+  describe('the client address behind proxies', () => {
+    it('when TRUST_PROXY is on with one hop, then the address is the one our proxy saw, not what the client wrote first', async () => {
+      const rt = testRuntime('sec-ip', { trustProxy: true, trustProxyHops: 1 });
+      const { url, close } = await startApp(rt, [whoAmI]);
+      try {
+        const ip = async (xff: string) =>
+          (
+            (await (
+              await fetch(`${url}/test/ip`, { headers: { 'X-Forwarded-For': xff } })
+            ).json()) as { ip: string }
+          ).ip;
+        expect(await ip('1.2.3.4, 10.0.0.7')).to.equal('10.0.0.7');
+        expect(await ip('5.6.7.8, 10.0.0.7')).to.equal('10.0.0.7');
+        expect(await ip('10.0.0.9')).to.equal('10.0.0.9');
+      } finally {
+        await close();
+      }
+    });
+
+    it('when two proxies of ours append (TRUST_PROXY_HOPS=2), then the address is the one the outer proxy saw', async () => {
+      const rt = testRuntime('sec-ip2', { trustProxy: true, trustProxyHops: 2 });
+      const { url, close } = await startApp(rt, [whoAmI]);
+      try {
+        const res = await fetch(`${url}/test/ip`, {
+          headers: { 'X-Forwarded-For': '1.2.3.4, 203.0.113.9, 10.0.0.7' },
+        });
+        expect(((await res.json()) as { ip: string }).ip).to.equal('203.0.113.9');
+      } finally {
+        await close();
+      }
+    });
+
+    it('when TRUST_PROXY is off, then X-Forwarded-For is ignored', async () => {
+      const rt = testRuntime('sec-ip-off', { trustProxy: false });
+      const { url, close } = await startApp(rt, [whoAmI]);
+      try {
+        const res = await fetch(`${url}/test/ip`, { headers: { 'X-Forwarded-For': '1.2.3.4' } });
+        expect(((await res.json()) as { ip: string }).ip).to.match(/127\.0\.0\.1$/);
+      } finally {
+        await close();
+      }
+    });
+
+    it('when a client rotates the first X-Forwarded-For entry, then the per-IP SMS limit still counts it as one address', async () => {
+      const rt = testRuntime('sec-sms-ip', {
+        trustProxy: true,
+        trustProxyHops: 1,
+        sms: { perMinutePerMobile: 5, perDayPerMobile: 50, perDayPerIp: 2 },
+      });
+      const app = await startApp(rt);
+      const api = apiClient(app.url);
+      try {
+        const seen = randomIp();
+        const statuses: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const c = await api.get('/api/v1/captcha');
+          const res = await api.post(
+            '/api/v1/sms-codes',
+            {
+              mobile: `0813${String(Date.now() + i).slice(-8)}`,
+              captchaId: c.body.captchaId,
+              captchaText: c.body.devAnswer,
+              purpose: 'login',
+            },
+            { headers: { 'X-Forwarded-For': `${randomIp()}, ${seen}` } },
+          );
+          statuses.push(res.status);
+        }
+        expect(statuses).to.deep.equal([201, 201, 429]);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  describe('sessions', () => {
+    const rt = testRuntime('sec-session', {
+      auth: {
+        ...testRuntime.defaults().auth,
+        sessionTtlSeconds: 3600,
+        sessionMaxAgeSeconds: 4 * 3600,
+      },
+    });
+    let api: Api;
+    let close: () => Promise<void>;
+    before(async () => {
+      const app = await startApp(rt);
+      api = apiClient(app.url);
+      close = app.close;
+    });
+    after(async () => close());
+
+    it('when a session is used every half hour, then it still ends at SESSION_MAX_AGE after login', async () => {
+      const inv = await registerInvestor(api);
+      const me = () => api.get('/api/v1/me', { token: inv.token });
+      for (let i = 0; i < 7; i++) {
+        advanceClock(30 * 60_000);
+        expect((await me()).status, `after ${(i + 1) * 30} min`).to.equal(200);
+      }
+      advanceClock(30 * 60_000); // four hours after login
+      expect((await me()).status).to.equal(401);
+    });
+
+    it('when a session is left unused past its idle TTL, then it ends before its max age', async () => {
+      const inv = await registerInvestor(api);
+      advanceClock(3600_000 + 1_000);
+      expect((await api.get('/api/v1/me', { token: inv.token })).status).to.equal(401);
+    });
+  });
+
+  describe('what the public routes tell', () => {
+    it('when METRICS_TOKEN is set, then /metrics asks for it', async () => {
+      const token = randomUUID();
+      const rt = testRuntime('sec-metrics', { metricsToken: token });
+      const { url, close } = await startApp(rt);
+      try {
+        expect((await fetch(`${url}/metrics`)).status).to.equal(401);
+        expect(
+          (await fetch(`${url}/metrics`, { headers: { Authorization: 'Bearer wrong-token' } }))
+            .status,
+        ).to.equal(401);
+        const ok = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+        expect(ok.status).to.equal(200);
+        expect(await ok.text()).to.contain('p2p_http_requests_total');
+      } finally {
+        await close();
+      }
+    });
+
+    it('when Redis is down, then /readyz names it without the driver error', async () => {
+      const rt = testRuntime('sec-readyz', { redisUrl: 'redis://127.0.0.1:1/0' });
+      const { url, close } = await startApp(rt);
+      try {
+        const res = await fetch(`${url}/readyz`);
+        expect(res.status).to.equal(503);
+        const text = await res.text();
+        expect(text).to.contain('redis');
+        expect(text).to.not.match(/ECONNREFUSED|127\.0\.0\.1|:1\b|did not answer|Connection/i);
+      } finally {
+        await close();
+      }
+    });
+  });
+});

@@ -142,7 +142,7 @@ export const envSchema = Joi.object({
   MIN_INVEST_AMOUNT: idr(100_000),
   INVEST_STEP_AMOUNT: Joi.number().integer().min(1).default(100_000),
   INVESTOR_LIMIT_AMOUNT: idr(2_000_000_000),
-  SUPER_INVESTOR_USER_ID: positive(1),
+  SUPER_INVESTOR_USER_ID: positive(1).max(1000),
   GATEWAY_MODE: mode,
   GATEWAY_SECRET: devSecret('gateway'),
   GATEWAY_DECLINE_CONFIRM_SECONDS: positive(600),

@@ -2,6 +2,7 @@ import { getConfig } from '../config';
 import { runProcesses } from '../src/lib/cluster';
 import { waitReady } from '../src/lib/redis';
 import { warnOnEvictionPolicy } from '../src/queues/redis-policy';
+import { assertSuperInvestor } from '../src/modules/users/users.service';
 import { onShutdown, openRuntime } from '../src/runtime';
 import { PROCESSORS } from './processors';
 import { assertRegistryComplete, startWorkers } from './worker-factory';
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   assertRegistryComplete(PROCESSORS);
   await waitReady(rt.redis);
   await warnOnEvictionPolicy(rt.redis, rt.logger);
+  await assertSuperInvestor(rt.config);
   const pool = startWorkers(rt, PROCESSORS);
   rt.logger.info({ queues: pool.workers.map((w) => w.name) }, 'worker started');
   onShutdown(rt.logger, async () => {

@@ -91,7 +91,7 @@ export function buildRouters(
     adminRoutes(deps, guards),
     loansRoutes(deps, guards),
     ordersRoutes(deps, guards),
-    walletRoutes(guards),
+    walletRoutes(deps, guards),
     paymentsRoutes(guards),
     repaymentsRoutes(deps, guards),
     studentLoansRoutes(guards),

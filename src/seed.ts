@@ -9,6 +9,9 @@ import {
   accountCode,
 } from './modules/ledger/ledger.accounts';
 
+/** Ids 1..1000 are kept for system users (the super investor); sign-ups get ids above them. */
+export const RESERVED_USER_IDS = 1000;
+
 /**
  * Demo data, idempotent (run it any number of times): the bank list, every platform ledger
  * account, the super investor (user SUPER_INVESTOR_USER_ID) with its accounts, and the admin
@@ -36,6 +39,15 @@ export async function seedDemoData(sequelize: Sequelize, config: Readonly<Config
        ON CONFLICT (id) DO NOTHING`,
       [superId],
     );
+    // That id taken by someone else (an investor who signed up before the set-up ran) is a
+    // broken database, not something to paper over.
+    const [holder] = (await q('SELECT role FROM users WHERE id = $1', [superId]))[0] as {
+      role: string;
+    }[];
+    if (holder.role !== 'super_investor')
+      throw new Error(
+        `user ${superId} (SUPER_INVESTOR_USER_ID) exists with the role ${holder.role}: the super investor cannot be seeded there`,
+      );
     for (const type of INVESTOR_ACCOUNT_TYPES) {
       await q(
         `INSERT INTO accounts (code, type, owner_user_id, allow_negative) VALUES ($1, $2, $3, false)
@@ -43,8 +55,11 @@ export async function seedDemoData(sequelize: Sequelize, config: Readonly<Config
         [accountCode({ type, userId: superId }), type, superId],
       );
     }
-    // The explicit id above must not collide with the sequence.
-    await q(`SELECT setval('users_id_seq', GREATEST((SELECT MAX(id) FROM users), 1))`);
+    // The explicit id above must not collide with the sequence, which never moves back (sign-ups
+    // start above the ids reserved for system users: migration 0014).
+    await q(
+      `SELECT setval('users_id_seq', GREATEST((SELECT MAX(id) FROM users), (SELECT last_value FROM users_id_seq), ${RESERVED_USER_IDS}))`,
+    );
     await q(
       `INSERT INTO users (role, username) VALUES ('admin', $1) ON CONFLICT (username) DO NOTHING`,
       [config.admin.user],

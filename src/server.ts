@@ -3,6 +3,7 @@ import { getConfig } from '../config';
 import { createApp } from './app';
 import { runProcesses } from './lib/cluster';
 import { waitReady } from './lib/redis';
+import { assertSuperInvestor } from './modules/users/users.service';
 import { onShutdown, openRuntime } from './runtime';
 
 /**
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   const rt = openRuntime('web');
   // Fail-fast Redis clients refuse commands until connected: be ready before the first request.
   await Promise.all([waitReady(rt.redis, 15_000), waitReady(rt.producer, 15_000)]);
+  await assertSuperInvestor(rt.config);
   const { app } = createApp(rt);
   const server: Server = app.listen(rt.config.port, () => {
     rt.logger.info({ port: rt.config.port }, `web listening on http://127.0.0.1:${rt.config.port}`);

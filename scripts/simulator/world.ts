@@ -569,7 +569,7 @@ export class World {
     if (!u) return 'no investor without a card';
     const last4 = this.rng.pick(['4242', '4242', '4242', '4242', '4242', '0002', '0119', '0036']);
     const cardNo = `455633${String(u.id).padStart(6, '0')}${last4}`;
-    await bindCard(this.rt.cipher, u.id, { bankCode: 'BCA', cardNo });
+    await bindCard(this.rt, u.id, { bankCode: 'BCA', cardNo });
     return `card …${last4} for ${u.id}`;
   }
 

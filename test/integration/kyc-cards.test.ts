@@ -282,7 +282,7 @@ describe('investors: KYC, bank cards, profile and account views', () => {
       expect(same.status).to.equal(200);
       const second = await api.post(
         '/api/v1/me/bank-cards',
-        { bankCode: 'BRI', cardNo: bri },
+        { bankCode: 'BRI', cardNo: bri, password: inv.password },
         { token: inv.token },
       );
       expect(second.status).to.equal(201);

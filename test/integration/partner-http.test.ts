@@ -354,7 +354,7 @@ describe('HTTP partner adapter (seed 000 items 6, 10, 11)', function () {
       const inv = await makeInvestor(rt, { card: false });
       const bniCard = randomCard(demo('BNI').binPrefixes[0]);
       const refused = await rejection(
-        bindCard(rt.cipher, inv.userId, { bankCode: 'BNI', cardNo: bniCard }),
+        bindCard(rt, inv.userId, { bankCode: 'BNI', cardNo: bniCard }),
       );
       expect(refused.code).to.equal('UNKNOWN_BANK');
 
@@ -366,7 +366,7 @@ describe('HTTP partner adapter (seed 000 items 6, 10, 11)', function () {
       expect(await syncBanks(adapter)).to.match(/1 added or changed, 0 deactivated/);
       expect(await row('BNI')).to.include({ active: true });
       expect(await activeCodes()).to.include('BNI');
-      const bound = await bindCard(rt.cipher, inv.userId, { bankCode: 'BNI', cardNo: bniCard });
+      const bound = await bindCard(rt, inv.userId, { bankCode: 'BNI', cardNo: bniCard });
       expect(bound.created).to.equal(true);
       expect(bound.card.bankCode).to.equal('BNI');
     });

@@ -2,8 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ApiRouter } from '../../src/http/api-router';
 import { advanceClock, setClock } from '../../src/lib/clock';
-import { apiClient, randomIp, registerInvestor, type Api } from '../helpers/api';
-import { startApp, testRuntime } from '../helpers/context';
+import { withTransaction } from '../../src/lib/db';
+import { BankCard } from '../../src/modules/banks/bank-card.model';
+import { KycStatus } from '../../src/modules/kyc/kyc.states';
+import {
+  AccountType,
+  investorAccount,
+  platformAccount,
+} from '../../src/modules/ledger/ledger.accounts';
+import { LedgerKind } from '../../src/modules/ledger/ledger.kinds';
+import { postTransaction } from '../../src/modules/ledger/ledger.service';
+import { User } from '../../src/modules/users/user.model';
+import { assertSuperInvestor } from '../../src/modules/users/users.service';
+import { RESERVED_USER_IDS, seedDemoData } from '../../src/seed';
+import { Withdrawal } from '../../src/modules/wallet/wallet.model';
+import { apiClient, randomCard, randomIp, registerInvestor, type Api } from '../helpers/api';
+import { startApp, testDb, testRuntime } from '../helpers/context';
 
 /** A route mounted only here: answers with the address the app took for the caller. */
 const whoAmI = new ApiRouter().route(
@@ -273,6 +287,151 @@ describe('security: who may act, from where, how often', () => {
       const inv = await registerInvestor(api);
       advanceClock(3600_000 + 1_000);
       expect((await api.get('/api/v1/me', { token: inv.token })).status).to.equal(401);
+    });
+  });
+
+  describe('a card change, then a cash-out', () => {
+    const rt = testRuntime('sec-card', {
+      auth: { ...testRuntime.defaults().auth, cardChangeWithdrawHoldSeconds: 24 * 3600 },
+    });
+    let api: Api;
+    let close: () => Promise<void>;
+    before(async () => {
+      const app = await startApp(rt);
+      api = apiClient(app.url);
+      close = app.close;
+    });
+    after(async () => close());
+
+    it('when a bound card is replaced, then it takes the password, ends the other sessions, and withdrawals wait the hold', async () => {
+      const inv = await registerInvestor(api);
+      await User.update({ kycStatus: KycStatus.Verified }, { where: { id: inv.userId } });
+      await withTransaction(testDb(), (transaction) =>
+        postTransaction(
+          {
+            kind: LedgerKind.Recharge,
+            idempotencyKey: `test-fund-${inv.userId}`,
+            entries: [
+              { account: platformAccount(AccountType.Escrow), amount: -500_000n },
+              { account: investorAccount(inv.userId, 'available'), amount: 500_000n },
+            ],
+          },
+          { transaction },
+        ),
+      );
+      const bind = (body: object) => api.post('/api/v1/me/bank-cards', body, { token: inv.token });
+      // The first binding after KYC needs no password.
+      expect((await bind({ bankCode: 'BCA', cardNo: randomCard('455633') })).status).to.equal(201);
+      const other = await api.post('/api/v1/auth/login', {
+        mobile: inv.mobile,
+        password: inv.password,
+      });
+      expect(other.status).to.equal(200);
+
+      const bri = randomCard('518828');
+      const bare = await bind({ bankCode: 'BRI', cardNo: bri });
+      expect(bare.status).to.equal(403);
+      expect(bare.body.error.code).to.equal('REAUTH_REQUIRED');
+      const wrong = await bind({ bankCode: 'BRI', cardNo: bri, password: 'not-my-pass' });
+      expect(wrong.status).to.equal(403);
+      expect(wrong.body.error.code).to.equal('REAUTH_REQUIRED');
+      expect(await BankCard.count({ where: { userId: inv.userId, status: 'replaced' } })).to.equal(
+        0,
+      );
+      // Nothing changed yet: withdrawing is allowed before any replacement.
+      const before = await api.post(
+        '/api/v1/me/withdrawals',
+        { amount: 100_000 },
+        { token: inv.token },
+      );
+      expect(before.status).to.equal(202);
+
+      const replaced = await bind({ bankCode: 'BRI', cardNo: bri, password: inv.password });
+      expect(replaced.status).to.equal(201);
+      expect((await api.get('/api/v1/me', { token: other.body.token })).status).to.equal(401);
+      expect((await api.get('/api/v1/me', { token: inv.token })).status).to.equal(200);
+
+      const held = await api.post(
+        '/api/v1/me/withdrawals',
+        { amount: 100_000 },
+        { token: inv.token },
+      );
+      expect(held.status).to.equal(422);
+      expect(held.body.error.code).to.equal('WITHDRAWAL_ON_HOLD');
+      const until = held.body.error.details.find((d: { path: string }) => d.path === 'holdUntil');
+      const replacedAt = (await BankCard.findOne({
+        where: { userId: inv.userId, status: 'replaced' },
+      }))!.replacedAt!;
+      expect(Date.parse(until.message) - replacedAt.getTime()).to.equal(24 * 3600_000);
+      expect(await Withdrawal.count({ where: { userId: inv.userId } })).to.equal(1);
+
+      advanceClock(24 * 3600_000 + 1_000);
+      const later = await api.post(
+        '/api/v1/me/withdrawals',
+        { amount: 100_000 },
+        { token: inv.token },
+      );
+      expect(later.status).to.equal(202);
+    });
+
+    it('when wrong passwords are sent to replace a card again and again, then they are throttled', async () => {
+      const inv = await registerInvestor(api);
+      await User.update({ kycStatus: KycStatus.Verified }, { where: { id: inv.userId } });
+      const bind = (body: object) => api.post('/api/v1/me/bank-cards', body, { token: inv.token });
+      expect((await bind({ bankCode: 'BCA', cardNo: randomCard('455633') })).status).to.equal(201);
+      const bri = randomCard('518828');
+      const statuses: number[] = [];
+      for (let i = 0; i < rt.config.auth.loginMaxFailures + 1; i++)
+        statuses.push(
+          (await bind({ bankCode: 'BRI', cardNo: bri, password: `guess-${i}` })).status,
+        );
+      expect(statuses.slice(0, -1).every((s) => s === 403)).to.equal(true);
+      expect(statuses.at(-1)).to.equal(429);
+    });
+  });
+
+  describe('the super investor', () => {
+    const rt = testRuntime('sec-super');
+    let api: Api;
+    let close: () => Promise<void>;
+    before(async () => {
+      const app = await startApp(rt);
+      api = apiClient(app.url);
+      close = app.close;
+    });
+    after(async () => close());
+
+    it('when SUPER_INVESTOR_USER_ID is the seeded super investor, then start-up passes; when it is an investor or nobody, then start-up refuses', async () => {
+      await assertSuperInvestor(rt.config);
+      const inv = await registerInvestor(api);
+      const refused = await assertSuperInvestor({ superInvestorUserId: Number(inv.userId) }).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(refused?.message).to.match(/role investor, not the super investor/);
+      const nobody = await assertSuperInvestor({ superInvestorUserId: 999 }).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(nobody?.message).to.match(/no user, not the super investor/);
+    });
+
+    it('when an investor signs up, then the id is above the reserved range, and the seed refuses to make a taken id the super investor', async () => {
+      const inv = await registerInvestor(api);
+      expect(Number(inv.userId)).to.be.greaterThan(RESERVED_USER_IDS);
+      const admin = `ops-${randomUUID().slice(0, 8)}`;
+      const err = await seedDemoData(testDb(), {
+        ...rt.config,
+        superInvestorUserId: Number(inv.userId),
+        admin: { ...rt.config.admin, user: admin },
+      }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.match(/exists with the role investor/);
+      expect((await User.findByPk(inv.userId))!.role).to.equal('investor');
+      // Nothing of that seed run stayed behind.
+      expect(await User.count({ where: { username: admin } })).to.equal(0);
     });
   });
 

@@ -1,9 +1,13 @@
+import type { Redis } from 'ioredis';
 import { Op, Transaction, UniqueConstraintError } from 'sequelize';
+import type { Config } from '../../../config';
 import type { PiiCipher } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
 import { now } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskCard } from '../../lib/masking';
+import { attemptSucceeded, countAttempt } from '../auth/auth.service';
+import { verifyPassword } from '../auth/password';
 import { KycStatus } from '../kyc/kyc.states';
 import { User } from '../users/user.model';
 import { Bank } from './bank.model';
@@ -45,13 +49,27 @@ const alreadyBound = () =>
 /**
  * Binds an investor's bank card (seed 000 item 7): KYC must be verified, the number's BIN must
  * belong to the chosen bank, the number is stored encrypted. One active card per investor: a new
- * card replaces the old one, which stays recorded as `replaced`.
+ * card replaces the old one, which stays recorded as `replaced` (its `replaced_at` starts the
+ * withdrawal hold). Replacing a bound card needs fresh proof, the account password (403
+ * REAUTH_REQUIRED without it or with a wrong one; wrong ones are throttled like logins, on a
+ * key of their own); the first binding after KYC does not.
  */
 export async function bindCard(
-  cipher: PiiCipher,
+  deps: { cipher: PiiCipher; redis: Redis; config: Readonly<Config> },
   userId: string,
-  input: { bankCode: string; cardNo: string },
-): Promise<{ card: BankCardView; created: boolean }> {
+  input: { bankCode: string; cardNo: string; password?: string },
+): Promise<{ card: BankCardView; created: boolean; replaced: boolean }> {
+  const { cipher } = deps;
+  // The password is checked before the transaction (a slow hash must not hold the user's row),
+  // and only when this binding would replace another card.
+  const current = await BankCard.findOne({ where: { userId, status: 'active' } });
+  const replacing = (c: BankCard | null | undefined) =>
+    !!c && (c.cardHash !== cipher.lookupHash(input.cardNo) || c.bankCode !== input.bankCode);
+  let reauthenticated = false;
+  if (replacing(current)) {
+    await reauthenticate(deps, userId, input.password);
+    reauthenticated = true;
+  }
   try {
     return await withTransaction(User.sequelize!, async (transaction) => {
       const user = await User.findByPk(userId, {
@@ -85,7 +103,9 @@ export async function bindCard(
       if (active.some((c) => String(c.userId) !== String(userId))) throw alreadyBound();
       const own = active.find((c) => String(c.userId) === String(userId));
       if (own && own.cardHash === cardHash && own.bankCode === bank.code)
-        return { card: cardView(own, bank), created: false };
+        return { card: cardView(own, bank), created: false, replaced: false };
+      // A card bound meanwhile (another request) makes this a replacement after all.
+      if (own && !reauthenticated) throw reauthRequired();
       if (own) await own.update({ status: 'replaced', replacedAt: now() }, { transaction });
       const card = await BankCard.create(
         {
@@ -98,12 +118,30 @@ export async function bindCard(
         },
         { transaction },
       );
-      return { card: cardView(card, bank), created: true };
+      return { card: cardView(card, bank), created: true, replaced: !!own };
     });
   } catch (err) {
     if (err instanceof UniqueConstraintError) throw alreadyBound();
     throw err;
   }
+}
+
+const reauthRequired = (why = 'replacing a bound card needs your password') =>
+  new AppError('REAUTH_REQUIRED', why, [{ path: 'password', message: why }]);
+
+/** Fresh proof for a sensitive change: the account password, throttled like a login. */
+async function reauthenticate(
+  deps: { redis: Redis; config: Readonly<Config> },
+  userId: string,
+  password: string | undefined,
+): Promise<void> {
+  if (!password) throw reauthRequired();
+  const who = [`reauth:user:${userId}`];
+  await countAttempt(deps, who);
+  const user = await User.findByPk(userId, { attributes: ['id', 'passwordHash'] });
+  if (!(await verifyPassword(user?.passwordHash, password)))
+    throw reauthRequired('the password is wrong');
+  await attemptSucceeded(deps, who);
 }
 
 /** The investor's active card, masked, or null. */

@@ -15,6 +15,9 @@ export const bindCardBody = Joi.object({
     .pattern(/^\d{12,19}$/)
     .message('{{#label}} must be 12 to 19 digits')
     .required(),
+  password: Joi.string()
+    .max(128)
+    .description('the account password; required when this replaces a bound card'),
 });
 
 const cardResult = Joi.object({
@@ -26,7 +29,10 @@ const cardResult = Joi.object({
 });
 
 /** Bank list (seed 000 item 6) and card binding (item 7). */
-export function banksRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
+export function banksRoutes(
+  deps: Pick<Runtime, 'cipher' | 'redis' | 'config' | 'sessions'>,
+  guards: RouteGuards,
+): ApiRouter {
   return new ApiRouter(guards)
     .route(
       {
@@ -51,7 +57,7 @@ export function banksRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
         method: 'post',
         path: '/api/v1/me/bank-cards',
         summary:
-          "Bind (or replace) the investor's bank card; KYC required, BIN checked against the bank",
+          "Bind (or replace) the investor's bank card; KYC required, BIN checked against the bank; a replacement needs the password, ends the other sessions and holds withdrawals",
         tags: ['banks'],
         auth: 'investor',
         idempotent: true,
@@ -59,16 +65,16 @@ export function banksRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards):
         responses: {
           201: { description: 'bound', schema: cardResult },
           200: { description: 'this card was already bound', schema: cardResult },
+          403: { description: 'REAUTH_REQUIRED (a replacement without the right password)' },
           409: { description: 'CARD_ALREADY_BOUND' },
           422: { description: 'KYC_REQUIRED, UNKNOWN_BANK or CARD_BANK_MISMATCH' },
         },
       },
       async (ctx) => {
-        const { card, created } = await bindCard(
-          deps.cipher,
-          ctx.state.session.userId,
-          ctx.state.body,
-        );
+        const userId: string = ctx.state.session.userId;
+        const { card, created, replaced } = await bindCard(deps, userId, ctx.state.body);
+        // A replaced card ends every other session: a stolen one cannot go on to cash out.
+        if (replaced) await deps.sessions.endOthers(userId, 'investor', ctx.state.token);
         ctx.status = created ? 201 : 200;
         ctx.body = card;
       },

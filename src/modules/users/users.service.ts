@@ -81,3 +81,17 @@ export async function listInvestors(q: {
     total: count,
   };
 }
+
+/**
+ * Refuses to run against a database whose SUPER_INVESTOR_USER_ID is not the super investor
+ * (e.g. an investor who signed up before the set-up ran and so took that id): settlement would
+ * otherwise buy the rest of every loan for that investor. Called by the web and worker entries.
+ */
+export async function assertSuperInvestor(config: { superInvestorUserId: number }): Promise<void> {
+  const id = config.superInvestorUserId;
+  const user = await User.findByPk(id, { attributes: ['id', 'role'] });
+  if (user?.role !== UserRole.SuperInvestor)
+    throw new Error(
+      `SUPER_INVESTOR_USER_ID=${id} is ${user ? `a user with the role ${user.role}` : 'no user'}, not the super investor: run the set-up (npm run setup -- --seed) on this database, or point SUPER_INVESTOR_USER_ID at the super investor`,
+    );
+}

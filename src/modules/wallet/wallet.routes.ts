@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
+import type { Runtime } from '../../runtime';
 import { createRecharge, createWithdrawal, walletOpView } from './wallet.service';
 
 const amountBody = Joi.object({
@@ -14,7 +15,7 @@ const opOut = Joi.object({
 });
 
 /** Wallet: recharge from and withdraw to the bound card (both through the gateway). */
-export function walletRoutes(guards: RouteGuards): ApiRouter {
+export function walletRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards): ApiRouter {
   return new ApiRouter(guards)
     .route(
       {
@@ -53,7 +54,10 @@ export function walletRoutes(guards: RouteGuards): ApiRouter {
         request: { body: amountBody },
         responses: {
           202: { description: 'accepted', schema: opOut },
-          422: { description: 'INSUFFICIENT_BALANCE, KYC_REQUIRED or BANK_CARD_REQUIRED' },
+          422: {
+            description:
+              'INSUFFICIENT_BALANCE, KYC_REQUIRED, BANK_CARD_REQUIRED or WITHDRAWAL_ON_HOLD (after a card replacement; details[holdUntil] says when it lifts)',
+          },
         },
       },
       async (ctx) => {
@@ -63,6 +67,7 @@ export function walletRoutes(guards: RouteGuards): ApiRouter {
             ctx.state.session.userId,
             ctx.state.body.amount,
             ctx.get('Idempotency-Key') || undefined,
+            { cardChangeHoldSeconds: deps.config.auth.cardChangeWithdrawHoldSeconds },
           ),
         );
       },

@@ -1,4 +1,5 @@
 import { Transaction, UniqueConstraintError } from 'sequelize';
+import { nowMs } from '../../lib/clock';
 import { sha256Hex } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
 import { AppError } from '../../lib/errors';
@@ -30,6 +31,31 @@ async function requireCard(userId: string, transaction: Transaction): Promise<Ba
   const card = await BankCard.findOne({ where: { userId, status: 'active' }, transaction });
   if (!card) throw new AppError('BANK_CARD_REQUIRED', 'bind a bank card first');
   return card;
+}
+
+/**
+ * Withdrawals wait CARD_CHANGE_WITHDRAW_HOLD_HOURS after a bound card was replaced (a stolen
+ * session cannot swap the card and cash out at once). Read from PostgreSQL (the replaced card's
+ * `replaced_at`), under the user row lock that card binding takes too.
+ */
+async function assertNoCardChangeHold(
+  userId: string,
+  holdSeconds: number,
+  transaction: Transaction,
+): Promise<void> {
+  if (holdSeconds <= 0) return;
+  const replacedAt = await BankCard.max<Date | null, BankCard>('replacedAt', {
+    where: { userId, status: 'replaced' },
+    transaction,
+  });
+  if (!replacedAt) return;
+  const lifts = new Date(new Date(replacedAt).getTime() + holdSeconds * 1000);
+  if (nowMs() < lifts.getTime())
+    throw new AppError(
+      'WITHDRAWAL_ON_HOLD',
+      `withdrawals are on hold until ${lifts.toISOString()}: the bank card was replaced`,
+      [{ path: 'holdUntil', message: lifts.toISOString() }],
+    );
 }
 
 /** Idempotent creation of a recharge or withdrawal row keyed by (user, Idempotency-Key). */
@@ -109,6 +135,7 @@ export function createWithdrawal(
   userId: string,
   amount: number,
   idempotencyKey?: string,
+  opts: { cardChangeHoldSeconds?: number } = {},
 ): Promise<Withdrawal> {
   return createOnce<Withdrawal>(
     Withdrawal,
@@ -117,6 +144,7 @@ export function createWithdrawal(
     idempotencyKey,
     async (w, transaction) => {
       const card = await requireCard(userId, transaction);
+      await assertNoCardChangeHold(userId, opts.cardChangeHoldSeconds ?? 0, transaction);
       await postTransaction(
         {
           kind: LedgerKind.WithdrawalLock,

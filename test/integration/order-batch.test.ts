@@ -4,7 +4,9 @@ import { Loan } from '../../src/modules/loans/loan.model';
 import { checkLedger } from '../../src/modules/ledger/ledger.service';
 import { Asset, Order } from '../../src/modules/orders/order.model';
 import { CLAIM_BATCH } from '../../src/modules/orders/order-claim';
-import { lockOrder } from '../../src/modules/orders/orders.service';
+import { lockOrder, PARTNER_CHECK_GIVE_UP_MS } from '../../src/modules/orders/orders.service';
+import { advanceClock, setClock } from '../../src/lib/clock';
+import { AppError } from '../../src/lib/errors';
 import { PaymentInstruction } from '../../src/modules/payments/payment.model';
 import {
   paymentDeps,
@@ -246,5 +248,47 @@ describe('the lock step decides a loan’s pending orders in one batch', functio
     // The investor limit (3,000,000 each: 15 orders) caps the 8 investors at 24,000,000.
     expect(taken).to.equal(24_000_000n);
     expect(all.filter((o) => o.failCode === 'OVER_LIMIT')).to.have.length(ids.length - 120);
+  });
+  it('when the partner cannot tell whether an investor has an active loan, then the order waits (never "no loan") and is rejected PARTNER_CHECK_UNAVAILABLE once it has waited long enough', async () => {
+    const creditorNo = await newLoan(10_000_000);
+    const orders = rt.queues.get(QueueName.Orders)!;
+    await orders.pause();
+    try {
+      const oddPartner = {
+        ...rt.ports.partner,
+        hasActiveLoan: sinon.stub().rejects(
+          new AppError('SERVICE_UNAVAILABLE', 'partner active-loan reply is unusable', [], {
+            retryable: true,
+          }),
+        ),
+      };
+      const deps = { cipher: rt.cipher, partner: oddPartner, config: rt.config };
+      const id = await place((await makeInvestor(rt)).token, creditorNo, 1_000_000, 'card');
+      const first = await lockOrder(deps, id).then(
+        () => undefined,
+        (err: AppError) => err,
+      );
+      expect(first?.code).to.equal('SERVICE_UNAVAILABLE');
+      expect(first?.retryable).to.equal(true);
+      expect((await Order.findByPk(id))!.status).to.equal('pending');
+      expect((await Loan.findOne({ where: { creditorNo } }))!.lockedAmount).to.equal(0n);
+      expect(oddPartner.hasActiveLoan.called).to.equal(true);
+
+      advanceClock(PARTNER_CHECK_GIVE_UP_MS);
+      expect(await lockOrder(deps, id)).to.equal('rejected');
+      expect(await Order.findByPk(id)).to.include({
+        status: 'rejected',
+        failCode: 'PARTNER_CHECK_UNAVAILABLE',
+      });
+      expect((await Loan.findOne({ where: { creditorNo } }))!.lockedAmount).to.equal(0n);
+
+      // The partner answers again: the next order goes through.
+      const again = await place((await makeInvestor(rt)).token, creditorNo, 1_000_000, 'card');
+      const good = { cipher: rt.cipher, partner: rt.ports.partner, config: rt.config };
+      expect(await lockOrder(good, again)).to.be.oneOf(['locked', 'paying', 'paid']);
+    } finally {
+      setClock();
+      await orders.resume();
+    }
   });
 });

@@ -41,6 +41,7 @@ export enum OrderFailCode {
   KycNotVerified = 'KYC_NOT_VERIFIED',
   NoBankCard = 'NO_BANK_CARD',
   HasPartnerLoan = 'HAS_PARTNER_LOAN',
+  PartnerCheckUnavailable = 'PARTNER_CHECK_UNAVAILABLE',
   AmountTooSmall = 'AMOUNT_TOO_SMALL',
   AmountNotStep = 'AMOUNT_NOT_STEP',
   OverLimit = 'OVER_LIMIT',

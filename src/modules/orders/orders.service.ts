@@ -275,13 +275,33 @@ async function checkInvestorRules(deps: LockDeps, order: Order): Promise<BankCar
       `the amount must be a multiple of ${investStepAmount}`,
     );
   }
-  if (await hasPartnerLoan(deps, order.userId))
+  let partnerLoan: boolean;
+  try {
+    partnerLoan = await hasPartnerLoan(deps, order.userId);
+  } catch (err) {
+    // Cannot tell (the partner is down or answered something odd): never "no loan". The order
+    // waits and its job retries; once it has waited PARTNER_CHECK_GIVE_UP_MS it is rejected.
+    if (nowMs() - order.createdAt.getTime() >= PARTNER_CHECK_GIVE_UP_MS)
+      throw new RuleBroken(
+        OrderFailCode.PartnerCheckUnavailable,
+        'the partner could not say whether the investor has an active loan there; try again later',
+      );
+    throw err;
+  }
+  if (partnerLoan)
     throw new RuleBroken(
       OrderFailCode.HasPartnerLoan,
       'the investor has an active loan at the partner',
     );
   return card;
 }
+
+/**
+ * How long an order waits for the partner's active-loan answer (seed #11) before it is rejected
+ * with PARTNER_CHECK_UNAVAILABLE: inside the lock job's retry span (≈ 17 minutes of backoff),
+ * so the last retries reject it rather than leaving it pending for the recovery sweeper.
+ */
+export const PARTNER_CHECK_GIVE_UP_MS = 10 * 60_000;
 
 /** Locks rows user → order → loan (the fixed order), reserves the share and starts payment. */
 async function reserveAndPay(

@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
+import { START_REFUSED_EXIT_CODE, StartRefused } from '../src/lib/cluster';
 import type { Logger } from '../src/lib/logger';
+import { assertSuperInvestor } from '../src/modules/users/users.service';
 import { JOBS, SWEEPERS, type SweeperDefinition } from '../src/queues/queues';
 import { onShutdown, openRuntime } from '../src/runtime';
 
@@ -34,6 +36,7 @@ export async function registerSweepers(
 /** Scheduler entry: registers the sweepers and re-asserts them every minute (e.g. after a Redis restart). */
 async function main(): Promise<void> {
   const rt = openRuntime('scheduler');
+  await assertSuperInvestor(rt.config);
   const tick = () =>
     registerSweepers(rt.queues, rt.logger).catch((err: Error) =>
       rt.logger.error({ err: err.message }, 'registering sweepers failed'),
@@ -55,6 +58,6 @@ if (require.main === module) {
     process.stderr.write(
       `scheduler failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
     );
-    process.exit(1);
+    process.exit(err instanceof StartRefused ? START_REFUSED_EXIT_CODE : 1);
   });
 }

@@ -86,7 +86,7 @@ export function openRuntime(
     queues,
     relay,
     cipher: new PiiCipher(config.dataEncryptionKey),
-    sessions: new SessionStore(redis),
+    sessions: new SessionStore(redis, config.auth.sessionMaxAgeSeconds),
     ports: {
       sms: createSmsPort(config),
       kyc: createKycPort(config),

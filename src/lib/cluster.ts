@@ -11,6 +11,18 @@ const HEALTHY_AFTER_MS = 30_000;
 /** The children's own graceful shutdown is bounded at 30 s (`onShutdown`); a little more here. */
 const SHUTDOWN_TIMEOUT_MS = 35_000;
 
+/**
+ * A process that must not run as configured (e.g. SUPER_INVESTOR_USER_ID is not the super
+ * investor): it exits with START_REFUSED_EXIT_CODE, and a cluster primary stops instead of
+ * restarting it, since another attempt would meet the same database.
+ */
+export class StartRefused extends Error {
+  override name = 'StartRefused';
+}
+
+/** EX_CONFIG (sysexits.h): the exit code of a process that refused to start. */
+export const START_REFUSED_EXIT_CODE = 78;
+
 /** What `runProcesses` runs, and how many times. */
 export interface ProcessesOptions {
   /** The process type (`web`, `worker`), for logs. */
@@ -38,7 +50,7 @@ export function runProcesses(opts: ProcessesOptions): void {
     process.stderr.write(
       `${opts.name} failed to start: ${err instanceof Error ? err.stack : String(err)}\n`,
     );
-    process.exit(1);
+    process.exit(err instanceof StartRefused ? START_REFUSED_EXIT_CODE : 1);
   });
 }
 
@@ -68,6 +80,19 @@ function supervise({ name, count, config }: ProcessesOptions): void {
     if (stopping) {
       if (code !== 0) unclean = true;
       if (children.size === 0) finish();
+      return;
+    }
+    if (code === START_REFUSED_EXIT_CODE) {
+      // Refused as configured: restarting would refuse again; the whole process type stops.
+      logger.error(
+        { child: child.process.pid, code },
+        `${name} process refused to start; stopping`,
+      );
+      stopping = true;
+      unclean = true;
+      for (const timer of restarts) clearTimeout(timer);
+      if (children.size === 0) return finish();
+      for (const other of children.keys()) other.process.kill('SIGTERM');
       return;
     }
     const deaths = Date.now() - startedAt < HEALTHY_AFTER_MS ? (quickDeaths.get(slot) ?? 0) + 1 : 1;

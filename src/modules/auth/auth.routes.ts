@@ -141,13 +141,15 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
       {
         method: 'post',
         path: '/api/v1/me/password',
-        summary: 'Change the password; every session of the investor ends',
+        summary:
+          'Change the password; every session of the investor ends; wrong old passwords are throttled with logins',
         tags: ['auth'],
         auth: 'investor',
         request: { body: changePasswordBody },
         responses: {
           204: { description: 'changed; log in again' },
           401: { description: 'INVALID_CREDENTIALS' },
+          429: { description: 'RATE_LIMITED (wrong passwords count against the login throttle)' },
         },
       },
       async (ctx) => {

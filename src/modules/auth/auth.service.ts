@@ -128,14 +128,36 @@ export async function login(
   return startSession(deps, user);
 }
 
-/** Changes the password and ends every session of the user (the caller logs in again). */
+/**
+ * Fresh proof for a sensitive change from inside a session (a card replacement, a password
+ * change): the account password, counted against the same per-mobile throttle as logins
+ * (`login-fail:mobile:…`). A stolen session so gets no more guesses than the login form gives,
+ * LOGIN_MAX_FAILURES per LOGIN_LOCK_SECONDS for logins and re-authentications together, and
+ * then 429 RATE_LIMITED. True when the password is right.
+ */
+export async function reauthenticate(
+  deps: Pick<AuthDeps, 'redis' | 'config'>,
+  userId: string,
+  password: string,
+): Promise<boolean> {
+  const user = await User.findByPk(userId, { attributes: ['id', 'mobile', 'passwordHash'] });
+  const who = [user?.mobile ? `mobile:${user.mobile}` : `user:${userId}`];
+  await countAttempt(deps, who);
+  if (!user || !(await verifyPassword(user.passwordHash, password))) return false;
+  await attemptSucceeded(deps, who);
+  return true;
+}
+
+/**
+ * Changes the password and ends every session of the user (the caller logs in again). The old
+ * password is checked like a re-authentication: wrong ones count against the login throttle.
+ */
 export async function changePassword(
   deps: AuthDeps,
   userId: string,
   input: { oldPassword: string; newPassword: string },
 ): Promise<void> {
-  const user = await User.findByPk(userId);
-  if (!user || !(await verifyPassword(user.passwordHash, input.oldPassword))) {
+  if (!(await reauthenticate(deps, userId, input.oldPassword))) {
     throw new AppError('INVALID_CREDENTIALS', 'the current password is wrong', [
       { path: 'oldPassword', message: 'wrong password' },
     ]);

@@ -25,9 +25,14 @@ interface StoredSession extends Session {
  * clock: a session unused for its TTL is over, and every use extends it, but never beyond its
  * absolute maximum age from login (SESSION_MAX_AGE_HOURS). Redis expires the key too
  * (clean-up). Each user's sessions are indexed so that a password or card change can end them.
+ * `maxAgeSeconds` given here bounds every session as it is used, also those stored without a
+ * limit or with a longer one (created before the limit existed or was lowered).
  */
 export class SessionStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly maxAgeSeconds?: number,
+  ) {}
 
   async create(
     userId: string,
@@ -62,7 +67,8 @@ export class SessionStore {
     if (!raw) return undefined;
     const s = JSON.parse(raw) as StoredSession;
     const at = nowMs();
-    const tooOld = s.maxAge !== undefined && at - Date.parse(s.createdAt) >= s.maxAge * 1000;
+    const maxAge = Math.min(s.maxAge ?? Infinity, this.maxAgeSeconds ?? Infinity);
+    const tooOld = at - Date.parse(s.createdAt) >= maxAge * 1000;
     if ((s.seenAt !== undefined && at - s.seenAt > s.ttl * 1000) || tooOld) {
       await this.end(token);
       return undefined;

@@ -6,8 +6,7 @@ import { withTransaction } from '../../lib/db';
 import { now } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskCard } from '../../lib/masking';
-import { attemptSucceeded, countAttempt } from '../auth/auth.service';
-import { verifyPassword } from '../auth/password';
+import { reauthenticate } from '../auth/auth.service';
 import { KycStatus } from '../kyc/kyc.states';
 import { User } from '../users/user.model';
 import { Bank } from './bank.model';
@@ -51,8 +50,8 @@ const alreadyBound = () =>
  * belong to the chosen bank, the number is stored encrypted. One active card per investor: a new
  * card replaces the old one, which stays recorded as `replaced` (its `replaced_at` starts the
  * withdrawal hold). Replacing a bound card needs fresh proof, the account password (403
- * REAUTH_REQUIRED without it or with a wrong one; wrong ones are throttled like logins, on a
- * key of their own); the first binding after KYC does not.
+ * REAUTH_REQUIRED without it or with a wrong one; wrong ones count against the login throttle
+ * of the investor's mobile, 429 past it); the first binding after KYC does not.
  */
 export async function bindCard(
   deps: { cipher: PiiCipher; redis: Redis; config: Readonly<Config> },
@@ -67,7 +66,9 @@ export async function bindCard(
     !!c && (c.cardHash !== cipher.lookupHash(input.cardNo) || c.bankCode !== input.bankCode);
   let reauthenticated = false;
   if (replacing(current)) {
-    await reauthenticate(deps, userId, input.password);
+    if (!input.password) throw reauthRequired();
+    if (!(await reauthenticate(deps, userId, input.password)))
+      throw reauthRequired('the password is wrong');
     reauthenticated = true;
   }
   try {
@@ -128,21 +129,6 @@ export async function bindCard(
 
 const reauthRequired = (why = 'replacing a bound card needs your password') =>
   new AppError('REAUTH_REQUIRED', why, [{ path: 'password', message: why }]);
-
-/** Fresh proof for a sensitive change: the account password, throttled like a login. */
-async function reauthenticate(
-  deps: { redis: Redis; config: Readonly<Config> },
-  userId: string,
-  password: string | undefined,
-): Promise<void> {
-  if (!password) throw reauthRequired();
-  const who = [`reauth:user:${userId}`];
-  await countAttempt(deps, who);
-  const user = await User.findByPk(userId, { attributes: ['id', 'passwordHash'] });
-  if (!(await verifyPassword(user?.passwordHash, password)))
-    throw reauthRequired('the password is wrong');
-  await attemptSucceeded(deps, who);
-}
 
 /** The investor's active card, masked, or null. */
 export async function activeCard(userId: string): Promise<BankCardView | null> {

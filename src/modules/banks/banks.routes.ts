@@ -68,6 +68,7 @@ export function banksRoutes(
           403: { description: 'REAUTH_REQUIRED (a replacement without the right password)' },
           409: { description: 'CARD_ALREADY_BOUND' },
           422: { description: 'KYC_REQUIRED, UNKNOWN_BANK or CARD_BANK_MISMATCH' },
+          429: { description: 'RATE_LIMITED (wrong passwords count against the login throttle)' },
         },
       },
       async (ctx) => {

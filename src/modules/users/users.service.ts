@@ -1,4 +1,5 @@
 import { Op, QueryTypes, type WhereOptions } from 'sequelize';
+import { StartRefused } from '../../lib/cluster';
 import type { PiiCipher } from '../../lib/crypto';
 import { AppError } from '../../lib/errors';
 import { maskIdCard, maskMobile, maskName } from '../../lib/masking';
@@ -91,7 +92,7 @@ export async function assertSuperInvestor(config: { superInvestorUserId: number 
   const id = config.superInvestorUserId;
   const user = await User.findByPk(id, { attributes: ['id', 'role'] });
   if (user?.role !== UserRole.SuperInvestor)
-    throw new Error(
+    throw new StartRefused(
       `SUPER_INVESTOR_USER_ID=${id} is ${user ? `a user with the role ${user.role}` : 'no user'}, not the super investor: run the set-up (npm run setup -- --seed) on this database, or point SUPER_INVESTOR_USER_ID at the super investor`,
     );
 }

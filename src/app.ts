@@ -53,7 +53,7 @@ function buildGuards(deps: AppDeps): RouteGuards {
         adminThrottle(deps),
       ),
     },
-    idempotency: idempotency(deps.sequelize),
+    idempotency: idempotency(deps.sequelize, deps.cipher),
   };
 }
 

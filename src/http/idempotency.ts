@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { QueryTypes } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
-import { sha256Hex } from '../lib/crypto';
+import type { PiiCipher } from '../lib/crypto';
 import { AppError } from '../lib/errors';
 
 const KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -20,8 +20,13 @@ interface Row {
  * again (header `Idempotent-Replayed: true`), and the same key with another body gets 409
  * IDEMPOTENCY_CONFLICT. A request still running under the key gets 409 as well. Validation
  * failures (400) and unexpected failures release the key so that the client may retry. Keys are per caller and route.
+ * The stored request hash is an HMAC under the data key, so no body (passwords included) can be
+ * recovered from it by guessing.
  */
-export function idempotency(sequelize: Sequelize): Middleware {
+export function idempotency(
+  sequelize: Sequelize,
+  cipher: Pick<PiiCipher, 'lookupHash'>,
+): Middleware {
   return async (ctx, next) => {
     const key = ctx.get('Idempotency-Key');
     if (!key) return next();
@@ -32,7 +37,11 @@ export function idempotency(sequelize: Sequelize): Middleware {
     }
     const session = ctx.state.session as { userId: string; role: string } | undefined;
     const scope = `${session ? `${session.role}:${session.userId}` : `ip:${ctx.ip}`}:${ctx.method}:${ctx.path}`;
-    const requestHash = sha256Hex(JSON.stringify((ctx.request as { body?: unknown }).body ?? null));
+    // Keyed (HMAC under DATA_ENCRYPTION_KEY), not a bare SHA-256: a body may carry a password
+    // (a card replacement), and a stored plain hash of it could be guessed offline.
+    const requestHash = cipher.lookupHash(
+      JSON.stringify((ctx.request as { body?: unknown }).body ?? null),
+    );
 
     const claimed = await sequelize.query<{ key: string }>(
       `INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)

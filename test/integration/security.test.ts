@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { QueryTypes } from 'sequelize';
+import { sha256Hex } from '../../src/lib/crypto';
 import { expect } from 'chai';
 import { ApiRouter } from '../../src/http/api-router';
 import { advanceClock, setClock } from '../../src/lib/clock';
@@ -372,6 +374,35 @@ describe('security: who may act, from where, how often', () => {
         { token: inv.token },
       );
       expect(later.status).to.equal(202);
+    });
+
+    it('when a card replacement carries an Idempotency-Key, then the stored request hash is keyed, not a bare SHA-256 of a body holding the password', async () => {
+      const inv = await registerInvestor(api);
+      await User.update({ kycStatus: KycStatus.Verified }, { where: { id: inv.userId } });
+      const bind = (body: object, key: string) =>
+        api.post('/api/v1/me/bank-cards', body, {
+          token: inv.token,
+          headers: { 'Idempotency-Key': key },
+        });
+      expect(
+        (await bind({ bankCode: 'BCA', cardNo: randomCard('455633') }, randomUUID())).status,
+      ).to.equal(201);
+      const body = { bankCode: 'BRI', cardNo: randomCard('518828'), password: inv.password };
+      const key = randomUUID();
+      expect((await bind(body, key)).status).to.equal(201);
+      const [row] = (await testDb().query(
+        'SELECT request_hash FROM idempotency_keys WHERE key = $1',
+        {
+          bind: [key],
+          type: QueryTypes.SELECT,
+        },
+      )) as { request_hash: string }[];
+      expect(row.request_hash).to.not.equal(sha256Hex(JSON.stringify(body)));
+      expect(row.request_hash).to.equal(rt.cipher.lookupHash(JSON.stringify(body)));
+      // The replay still works.
+      const again = await bind(body, key);
+      expect(again.status).to.equal(201);
+      expect(again.headers.get('idempotent-replayed')).to.equal('true');
     });
 
     it('when wrong passwords are sent to replace a card again and again, then they are throttled', async () => {

@@ -300,6 +300,15 @@ describe('secondary market: assets and notes', function () {
         sellerRefundStatus: 1,
         principal: 300_000,
       });
+      // Buyer and seller see the credit order; a third investor gets 404.
+      for (const who of [buyer, seller])
+        expect(
+          (await api.get(`/api/v1/credit-orders/${res.body.id}`, { token: who.token })).status,
+        ).to.equal(200);
+      const stranger = await makeInvestor(rt);
+      expect(
+        (await api.get(`/api/v1/credit-orders/${res.body.id}`, { token: stranger.token })).status,
+      ).to.equal(404);
       const pay = o.payAmount;
       expect(await bal(buyer.userId, 'available')).to.equal(1_000_000n - pay);
       expect(await bal(buyer.userId, 'locked')).to.equal(0n);

@@ -9,6 +9,7 @@ import { Client, Pool } from 'pg';
 import { getConfig } from '../config';
 import { createSequelize, withTransaction } from '../src/lib/db';
 import { createMigrator } from '../src/lib/migrator';
+import { piiCipher } from '../src/lib/model-columns';
 import {
   accountCode,
   investorAccount,
@@ -43,9 +44,9 @@ export async function benchClearing(
     rows: [loanRow],
   } = await raw.query(
     `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
-       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status, bought_amount, loan_time)
-     VALUES ($2, 'bench', 'A', 12, 18, 30, 'day', 'bullet', $1, 0, now(), now(), 'b', 'BCA', 'BCA', 'x', '1234', 'x', 'repaying', $1, now()) RETURNING id`,
-    [holders * 100_000, tag],
+       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder_encrypted, status, bought_amount, loan_time)
+     VALUES ($2, 'bench', 'A', 12, 18, 30, 'day', 'bullet', $1, 0, now(), now(), 'b', 'BCA', 'BCA', 'x', '1234', $3, 'repaying', $1, now()) RETURNING id`,
+    [holders * 100_000, tag, piiCipher().encrypt('Bench Borrower')],
   );
   const { rows: users } = await raw.query<{ id: string }>(
     `INSERT INTO users (role) SELECT 'investor' FROM generate_series(1, ${holders}) RETURNING id`,

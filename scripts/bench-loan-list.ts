@@ -21,6 +21,7 @@ import { Command } from 'commander';
 import { getConfig } from '../config';
 import { createSequelize } from '../src/lib/db';
 import { createMigrator } from '../src/lib/migrator';
+import { piiCipher } from '../src/lib/model-columns';
 import { Redis } from '../src/lib/redis';
 import { loanListQuery } from '../src/modules/loans/loans.schemas';
 import {
@@ -44,11 +45,12 @@ const pct = (xs: number[], p: number) =>
 export async function insertListLoans(raw: Pool, loans: number, vacuum = true): Promise<void> {
   await raw.query(
     `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
-       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status)
+       published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder_encrypted, status)
      SELECT 'LIST' || g, 'bench', 'A', 8 + (g % 1000) / 100.0, 20, 7 + g % 80, 'day', 'bullet', 1000000 + (g % 500) * 100000, 0,
-       now() - (g || ' seconds')::interval, now() + interval '6 hours', 'b', 'BCA', 'BCA', 'x', '1234', 'x',
+       now() - (g || ' seconds')::interval, now() + interval '6 hours', 'b', 'BCA', 'BCA', 'x', '1234', $1,
        CASE WHEN g % 10 = 0 THEN 'repaying' ELSE 'open' END
      FROM generate_series(1, ${loans}) g`,
+    [piiCipher().encrypt('Bench Borrower')],
   );
   await raw.query(vacuum ? 'VACUUM ANALYZE loans' : 'ANALYZE loans');
 }

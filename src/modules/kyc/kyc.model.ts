@@ -1,4 +1,5 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
+import { EncryptedColumn } from '../../lib/model-columns';
 import type { KycStatus } from './kyc.states';
 
 /** One KYC submission: the NIK encrypted at rest, with a keyed hash for "one NIK, one investor". */
@@ -10,7 +11,8 @@ export class KycVerification extends Model {
   @Column({ type: DataType.BIGINT, allowNull: false, field: 'user_id' })
   declare userId: string;
 
-  @Column({ type: DataType.TEXT, allowNull: false, field: 'real_name' })
+  /** Encrypted at rest (the attribute is plaintext). */
+  @EncryptedColumn({ field: 'real_name_encrypted' })
   declare realName: string;
 
   @Column({ type: DataType.TEXT, allowNull: false, field: 'nik_encrypted' })

@@ -1,6 +1,6 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
 import { jakartaDate } from '../../lib/clock';
-import { IdrColumn } from '../../lib/model-columns';
+import { IdrColumn, EncryptedColumn } from '../../lib/model-columns';
 import type { LoanStatus } from './loan.states';
 
 /** Repayment method of a loan: bullet (term in days) or monthly (term in months). */
@@ -65,7 +65,8 @@ export class Loan extends Model {
   @Column({ type: DataType.TEXT, allowNull: false, field: 'bank_card_last4' })
   declare bankCardLast4: string;
 
-  @Column({ type: DataType.TEXT, allowNull: false, field: 'bank_card_holder' })
+  /** The borrower's card holder name, encrypted at rest (the attribute is plaintext). */
+  @EncryptedColumn({ field: 'bank_card_holder_encrypted' })
   declare bankCardHolder: string;
 
   @Column({ type: DataType.TEXT, allowNull: false })

@@ -238,11 +238,11 @@ export async function partnerIdentities(
 ): Promise<Map<string, { name: string; idCardNo: string; mobile: string }>> {
   const rows = await KycVerification.sequelize!.query<{
     user_id: string;
-    real_name: string;
+    real_name_encrypted: string;
     nik_encrypted: string;
     mobile: string | null;
   }>(
-    `SELECT DISTINCT ON (k.user_id) k.user_id, k.real_name, k.nik_encrypted, u.mobile
+    `SELECT DISTINCT ON (k.user_id) k.user_id, k.real_name_encrypted, k.nik_encrypted, u.mobile
        FROM kyc_verifications k JOIN users u ON u.id = k.user_id
       WHERE k.user_id = ANY($1::bigint[]) AND k.status = $2
       ORDER BY k.user_id, k.id DESC`,
@@ -251,7 +251,11 @@ export async function partnerIdentities(
   return new Map(
     rows.map((r) => [
       String(r.user_id),
-      { name: r.real_name, idCardNo: cipher.decrypt(r.nik_encrypted), mobile: r.mobile ?? '' },
+      {
+        name: cipher.decrypt(r.real_name_encrypted),
+        idCardNo: cipher.decrypt(r.nik_encrypted),
+        mobile: r.mobile ?? '',
+      },
     ]),
   );
 }

@@ -1,5 +1,5 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
-import { IdrColumn } from '../../lib/model-columns';
+import { IdrColumn, EncryptedColumn } from '../../lib/model-columns';
 import type { StudentLoanStatus } from './student-loan.states';
 
 /** A student loan application (学生借款表). */
@@ -14,7 +14,8 @@ export class StudentLoan extends Model {
   @Column({ type: DataType.TEXT, allowNull: false, field: 'school_name' })
   declare schoolName: string;
 
-  @Column({ type: DataType.TEXT, allowNull: false, field: 'student_id_no' })
+  /** Encrypted at rest (the attribute is plaintext). */
+  @EncryptedColumn({ field: 'student_id_no_encrypted' })
   declare studentIdNo: string;
 
   @Column({ type: DataType.TEXT, allowNull: false })

@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { QueryTypes } from 'sequelize';
+import { Sequelize } from 'sequelize-typescript';
+import { createMigrator } from '../../src/lib/migrator';
+import { piiCipher } from '../../src/lib/model-columns';
+import { KycVerification } from '../../src/modules/kyc/kyc.model';
+import { Loan } from '../../src/modules/loans/loan.model';
+import { StudentLoan } from '../../src/modules/student-loans/student-loan.model';
+import { apiClient, eventually, randomNik, registerInvestor, type Api } from '../helpers/api';
+import { startApp, testDb, testRuntime } from '../helpers/context';
+import { loanBody, signedPost } from '../helpers/market';
+import { PROCESSORS } from '../../jobs/processors';
+import { startWorkers, type WorkerPool } from '../../jobs/worker-factory';
+
+const rt = testRuntime('pii');
+
+/** Every text of a row as PostgreSQL holds it, read with plain SQL. */
+async function rawRow(table: string, id: string): Promise<string> {
+  const [row] = await testDb().query(`SELECT * FROM ${table} WHERE id = $1`, {
+    bind: [id],
+    type: QueryTypes.SELECT,
+  });
+  return JSON.stringify(row);
+}
+
+describe('PII at rest: real names, student ID numbers, card holder names', () => {
+  let api: Api;
+  let url: string;
+  let close: () => Promise<void>;
+  let pool: WorkerPool;
+  before(async () => {
+    const app = await startApp(rt);
+    ({ url, close } = app);
+    api = apiClient(url);
+    pool = startWorkers(rt, PROCESSORS, { queues: ['investors'] });
+  });
+  after(async () => {
+    await pool.close();
+    await close();
+  });
+
+  it('when an investor passes KYC, then the row holds no real name, and the API shows it masked as before', async () => {
+    const inv = await registerInvestor(api);
+    const realName = 'Rina Herlina Mulviyusnah';
+    const res = await api.post(
+      '/api/v1/me/kyc',
+      { realName, idCardNo: randomNik() },
+      { token: inv.token },
+    );
+    expect(res.status).to.equal(202);
+    await eventually(
+      async () => (await api.get('/api/v1/me/kyc', { token: inv.token })).body.status !== 'pending',
+    );
+    const kyc = (await KycVerification.findOne({ where: { userId: inv.userId } }))!;
+    expect(kyc.realName).to.equal(realName);
+    const raw = await rawRow('kyc_verifications', kyc.id);
+    expect(raw).to.not.contain('Rina').and.not.contain('Herlina');
+    const me = await api.get('/api/v1/me', { token: inv.token });
+    expect(me.body.kyc.realName).to.equal('R*** H****** M**********');
+  });
+
+  it('when a student loan is applied for, then the row holds no student ID number', async () => {
+    const inv = await registerInvestor(api);
+    const studentIdNo = '2024118877665';
+    const res = await api.post(
+      '/api/v1/student-loans',
+      {
+        schoolName: 'Universitas Indonesia',
+        studentIdNo,
+        major: 'Informatika',
+        enrollmentYear: 2024,
+        amount: 5_000_000,
+        termMonths: 12,
+        purpose: 'tuition',
+      },
+      { token: inv.token },
+    );
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    const row = (await StudentLoan.findOne({ where: { userId: inv.userId } }))!;
+    expect(row.studentIdNo).to.equal(studentIdNo);
+    expect(await rawRow('student_loans', row.id)).to.not.contain(studentIdNo);
+  });
+
+  it("when the partner sends a loan, then the row holds no borrower's card holder name", async () => {
+    const body = loanBody({ bankCardHolder: 'Budi Santoso Wibowo' });
+    const res = await signedPost(url, '/partner/v1/loans', body, rt.config.partner.secret);
+    expect(res.status).to.equal(201);
+    const loan = (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!;
+    expect(loan.bankCardHolder).to.equal('Budi Santoso Wibowo');
+    expect(await rawRow('loans', loan.id))
+      .to.not.contain('Budi')
+      .and.not.contain('Wibowo');
+  });
+
+  it('when migration 0015 runs on rows written in plaintext before it, then they are encrypted and the plaintext columns are gone; down brings them back', async function () {
+    this.timeout(60_000);
+    const base = new URL(rt.config.databaseUrl);
+    const name = `${base.pathname.slice(1)}_pii_${process.pid}`;
+    const adminUrl = new URL(base);
+    adminUrl.pathname = '/postgres';
+    const c = new Client({ connectionString: adminUrl.toString() });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name}`);
+    const scratch = new URL(base);
+    scratch.pathname = `/${name}`;
+    const db = new Sequelize(scratch.toString(), { dialect: 'postgres', logging: false });
+    const q = <T extends object>(sql: string, bind: unknown[] = []) =>
+      db.query<T>(sql, { bind, type: QueryTypes.SELECT });
+    try {
+      const migrator = createMigrator(db);
+      await migrator.up({ to: '20261122_0014_reserved_user_ids.ts' });
+      const [user] = await q<{ id: string }>(
+        `INSERT INTO users (role, mobile) VALUES ('investor', '081299990000') RETURNING id`,
+      );
+      await q(
+        `INSERT INTO kyc_verifications (user_id, real_name, nik_encrypted, nik_hash, nik_last4, status)
+         VALUES ($1, 'Siti Aminah', 'x', 'h-pii', '0004', 'verified') RETURNING id`,
+        [user.id],
+      );
+      await migrator.up();
+      const [kyc] = await q<Record<string, string>>(
+        'SELECT * FROM kyc_verifications WHERE user_id = $1',
+        [user.id],
+      );
+      expect(kyc).to.not.have.property('real_name');
+      expect(JSON.stringify(kyc)).to.not.contain('Siti');
+      expect(piiCipher().decrypt(kyc.real_name_encrypted)).to.equal('Siti Aminah');
+      const [loanCol] = await q<{ n: string }>(
+        `SELECT count(*)::text AS n FROM information_schema.columns
+          WHERE table_name IN ('loans', 'student_loans') AND column_name IN ('bank_card_holder', 'student_id_no')`,
+      );
+      expect(loanCol.n).to.equal('0');
+
+      await migrator.down();
+      const [back] = await q<Record<string, string>>(
+        'SELECT * FROM kyc_verifications WHERE user_id = $1',
+        [user.id],
+      );
+      expect(back.real_name).to.equal('Siti Aminah');
+      expect(back).to.not.have.property('real_name_encrypted');
+    } finally {
+      await db.close();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    }
+  });
+});

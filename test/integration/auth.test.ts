@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { advanceClock, setClock } from '../../src/lib/clock';
 import { sha256Hex } from '../../src/lib/crypto';
-import { User } from '../../src/modules/users/user.model';
+import { mobileLookup, User } from '../../src/modules/users/user.model';
 import { apiClient, randomIp, randomMobile, registerInvestor, type Api } from '../helpers/api';
 import { startApp, testRuntime } from '../helpers/context';
 
@@ -166,7 +166,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
         password: 'secret123',
       });
       expect(right.body.error.code).to.equal('SMS_CODE_INVALID');
-      expect(await User.count({ where: { mobile } })).to.equal(0);
+      expect(await User.count({ where: { mobileHash: mobileLookup(mobile) } })).to.equal(0);
     });
 
     it('when the code has expired, then SMS_CODE_INVALID says so and nothing is created', async () => {
@@ -181,7 +181,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('SMS_CODE_INVALID');
       expect(res.body.error.message).to.contain('expired');
-      expect(await User.count({ where: { mobile } })).to.equal(0);
+      expect(await User.count({ where: { mobileHash: mobileLookup(mobile) } })).to.equal(0);
     });
 
     it('when the SMS port fails, then 503 and no code is left behind', async () => {
@@ -216,7 +216,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       expect(res.status).to.equal(201);
       expect(res.body.token).to.be.a('string');
       expect(res.body.user.mobile).to.equal(`${local.slice(0, 4)}****${local.slice(-4)}`);
-      const user = await User.findOne({ where: { mobile: local } });
+      const user = await User.findOne({ where: { mobileHash: mobileLookup(local) } });
       expect(user?.passwordHash).to.match(/^\$argon2id\$/);
     });
 
@@ -232,7 +232,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
         expect(r.status, password).to.equal(400);
         expect(r.body.error.details[0].path).to.equal('password');
       }
-      expect(await User.count({ where: { mobile } })).to.equal(0);
+      expect(await User.count({ where: { mobileHash: mobileLookup(mobile) } })).to.equal(0);
       expect(
         (
           await api.post('/api/v1/auth/register', {
@@ -268,7 +268,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       });
       expect(res.status).to.equal(400);
       expect(res.body.error.details.map((d: { path: string }) => d.path)).to.deep.equal(['role']);
-      expect(await User.count({ where: { mobile } })).to.equal(0);
+      expect(await User.count({ where: { mobileHash: mobileLookup(mobile) } })).to.equal(0);
     });
 
     it('when the body is oversized, then 413', async () => {

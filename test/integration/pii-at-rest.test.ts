@@ -6,6 +6,7 @@ import { createMigrator } from '../../src/lib/migrator';
 import { piiCipher } from '../../src/lib/model-columns';
 import { KycVerification } from '../../src/modules/kyc/kyc.model';
 import { Loan } from '../../src/modules/loans/loan.model';
+import { mobileLookup, User } from '../../src/modules/users/user.model';
 import { StudentLoan } from '../../src/modules/student-loans/student-loan.model';
 import { apiClient, eventually, randomNik, registerInvestor, type Api } from '../helpers/api';
 import { startApp, testDb, testRuntime } from '../helpers/context';
@@ -24,7 +25,7 @@ async function rawRow(table: string, id: string): Promise<string> {
   return JSON.stringify(row);
 }
 
-describe('PII at rest: real names, student ID numbers, card holder names', () => {
+describe('PII at rest: mobile numbers, real names, student ID numbers, card holder names', () => {
   let api: Api;
   let url: string;
   let close: () => Promise<void>;
@@ -38,6 +39,23 @@ describe('PII at rest: real names, student ID numbers, card holder names', () =>
   after(async () => {
     await pool.close();
     await close();
+  });
+
+  it('when an investor signs up, then the row holds no mobile number, and login, the profile and the admin filter still find it', async () => {
+    const inv = await registerInvestor(api);
+    const raw = await rawRow('users', inv.userId);
+    expect(raw).to.not.contain(inv.mobile).and.not.contain(inv.mobile.slice(1));
+    const row = (await User.findByPk(inv.userId))!;
+    expect(row.mobile).to.equal(inv.mobile);
+    expect(row.mobileHash).to.equal(mobileLookup(inv.mobile));
+    const login = await api.post('/api/v1/auth/login', {
+      mobile: `+62${inv.mobile.slice(1)}`,
+      password: inv.password,
+    });
+    expect(login.status).to.equal(200);
+    expect(login.body.user.mobile).to.equal(`${inv.mobile.slice(0, 4)}****${inv.mobile.slice(-4)}`);
+    const me = await api.get('/api/v1/me', { token: inv.token });
+    expect(me.body.mobile).to.equal(`${inv.mobile.slice(0, 4)}****${inv.mobile.slice(-4)}`);
   });
 
   it('when an investor passes KYC, then the row holds no real name, and the API shows it masked as before', async () => {
@@ -93,7 +111,7 @@ describe('PII at rest: real names, student ID numbers, card holder names', () =>
       .and.not.contain('Wibowo');
   });
 
-  it('when migration 0015 runs on rows written in plaintext before it, then they are encrypted and the plaintext columns are gone; down brings them back', async function () {
+  it('when migrations 0015 and 0016 run on rows written in plaintext before them, then they are encrypted and the plaintext columns are gone; down brings them back', async function () {
     this.timeout(60_000);
     const base = new URL(rt.config.databaseUrl);
     const name = `${base.pathname.slice(1)}_pii_${process.pid}`;
@@ -132,8 +150,17 @@ describe('PII at rest: real names, student ID numbers, card holder names', () =>
           WHERE table_name IN ('loans', 'student_loans') AND column_name IN ('bank_card_holder', 'student_id_no')`,
       );
       expect(loanCol.n).to.equal('0');
+      const [u] = await q<Record<string, string>>('SELECT * FROM users WHERE id = $1', [user.id]);
+      expect(u).to.not.have.property('mobile');
+      expect(JSON.stringify(u)).to.not.contain('081299990000');
+      expect(piiCipher().decrypt(u.mobile_encrypted)).to.equal('081299990000');
+      expect(u.mobile_hash).to.equal(mobileLookup('081299990000'));
 
-      await migrator.down();
+      await migrator.down({ to: '20261122_0015_pii_at_rest.ts' });
+      const [mobileBack] = await q<Record<string, string>>('SELECT * FROM users WHERE id = $1', [
+        user.id,
+      ]);
+      expect(mobileBack.mobile).to.equal('081299990000');
       const [back] = await q<Record<string, string>>(
         'SELECT * FROM kyc_verifications WHERE user_id = $1',
         [user.id],

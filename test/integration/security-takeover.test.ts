@@ -7,7 +7,7 @@ import { Sequelize } from 'sequelize-typescript';
 import { advanceClock, setClock } from '../../src/lib/clock';
 import { createMigrator } from '../../src/lib/migrator';
 import { KycStatus } from '../../src/modules/kyc/kyc.states';
-import { User } from '../../src/modules/users/user.model';
+import { mobileLookup, User } from '../../src/modules/users/user.model';
 import { RESERVED_USER_IDS, seedDemoData } from '../../src/seed';
 import {
   apiClient,
@@ -173,8 +173,8 @@ describe('security: a stolen session, the super investor', () => {
     const db = () => User.sequelize!;
     before(async () => {
       await db().query('DELETE FROM users WHERE id = $1', { bind: [squatter] });
-      await db().query(`INSERT INTO users (id, role, mobile) VALUES ($1, 'investor', $2)`, {
-        bind: [squatter, randomMobile()],
+      await db().query(`INSERT INTO users (id, role, mobile_hash) VALUES ($1, 'investor', $2)`, {
+        bind: [squatter, mobileLookup(randomMobile())],
       });
     });
     after(async () => db().query('DELETE FROM users WHERE id = $1', { bind: [squatter] }));
@@ -222,8 +222,8 @@ describe('security: a stolen session, the super investor', () => {
         const signUp = async (mobile: string) =>
           (
             await db.query<{ id: string }>(
-              `INSERT INTO users (role, mobile) VALUES ('investor', $1) RETURNING id`,
-              { bind: [mobile], type: QueryTypes.SELECT },
+              `INSERT INTO users (role, mobile_hash) VALUES ('investor', $1) RETURNING id`,
+              { bind: [mobileLookup(mobile)], type: QueryTypes.SELECT },
             )
           )[0].id;
         const first = await signUp('081200000001');

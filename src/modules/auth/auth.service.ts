@@ -6,7 +6,7 @@ import { safeEqual, type PiiCipher } from '../../lib/crypto';
 import { now } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskMobile } from '../../lib/masking';
-import { User, UserRole } from '../users/user.model';
+import { mobileLookup, User, UserRole } from '../users/user.model';
 import { hashPassword, verifyPassword } from './password';
 import type { SessionStore } from './session.service';
 import { consumeSmsCode } from './sms-code.service';
@@ -25,7 +25,8 @@ export interface AuthResult {
   user: { id: string; mobile: string };
 }
 
-export const isRegistered = async (mobile: string) => (await User.count({ where: { mobile } })) > 0;
+export const isRegistered = async (mobile: string) =>
+  (await User.count({ where: { mobileHash: mobileLookup(mobile) } })) > 0;
 
 const failKey = (who: string) => `login-fail:${who}`;
 
@@ -117,7 +118,9 @@ export async function login(
   const who = [`mobile:${input.mobile}`, `ip:${input.ip}`];
   // Counted before anything is checked: a failure below keeps its count.
   await countAttempt(deps, who);
-  const user = await User.findOne({ where: { mobile: input.mobile, role: UserRole.Investor } });
+  const user = await User.findOne({
+    where: { mobileHash: mobileLookup(input.mobile), role: UserRole.Investor },
+  });
   if (input.smsCode !== undefined) {
     await consumeSmsCode(deps, input.mobile, 'login', input.smsCode);
     if (!user) throw new AppError('INVALID_CREDENTIALS', 'wrong mobile number or password');

@@ -240,9 +240,9 @@ export async function partnerIdentities(
     user_id: string;
     real_name_encrypted: string;
     nik_encrypted: string;
-    mobile: string | null;
+    mobile_encrypted: string | null;
   }>(
-    `SELECT DISTINCT ON (k.user_id) k.user_id, k.real_name_encrypted, k.nik_encrypted, u.mobile
+    `SELECT DISTINCT ON (k.user_id) k.user_id, k.real_name_encrypted, k.nik_encrypted, u.mobile_encrypted
        FROM kyc_verifications k JOIN users u ON u.id = k.user_id
       WHERE k.user_id = ANY($1::bigint[]) AND k.status = $2
       ORDER BY k.user_id, k.id DESC`,
@@ -254,7 +254,7 @@ export async function partnerIdentities(
       {
         name: cipher.decrypt(r.real_name_encrypted),
         idCardNo: cipher.decrypt(r.nik_encrypted),
-        mobile: r.mobile ?? '',
+        mobile: r.mobile_encrypted ? cipher.decrypt(r.mobile_encrypted) : '',
       },
     ]),
   );

@@ -1,5 +1,9 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
+import { piiCipher } from '../../lib/model-columns';
 import type { KycStatus } from '../kyc/kyc.states';
+
+/** The keyed hash a (normalised) mobile is looked up by: `where: { mobileHash: mobileLookup(m) }`. */
+export const mobileLookup = (mobile: string): string => piiCipher().lookupHash(`mobile:${mobile}`);
 
 /** Who a user is to the platform. Investors sign up; the super investor and the admin are seeded. */
 export enum UserRole {
@@ -16,9 +20,28 @@ export class User extends Model {
   @Column({ type: DataType.TEXT, allowNull: false })
   declare role: UserRole;
 
-  /** Normalised 08… form; masked on every output. */
-  @Column({ type: DataType.TEXT, allowNull: true })
+  /**
+   * Normalised 08… form; masked on every output. Encrypted at rest (`mobile_encrypted`); setting
+   * it also sets `mobileHash`, the keyed hash that login, registration and the admin filter look
+   * it up by (`mobileLookup`).
+   */
+  @Column({
+    type: DataType.TEXT,
+    allowNull: true,
+    field: 'mobile_encrypted',
+    get(this: User) {
+      const raw = this.getDataValue('mobile') as string | null | undefined;
+      return raw === null || raw === undefined ? raw : piiCipher().decrypt(raw);
+    },
+    set(this: User, value: string | null) {
+      this.setDataValue('mobile', value === null ? null : piiCipher().encrypt(value));
+      this.setDataValue('mobileHash', value === null ? null : mobileLookup(value));
+    },
+  })
   declare mobile: string | null;
+
+  @Column({ type: DataType.TEXT, allowNull: true, field: 'mobile_hash' })
+  declare mobileHash: string | null;
 
   @Column({ type: DataType.TEXT, allowNull: true })
   declare username: string | null;

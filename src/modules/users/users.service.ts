@@ -6,7 +6,7 @@ import { maskIdCard, maskMobile, maskName } from '../../lib/masking';
 import { activeCard } from '../banks/bank-card.service';
 import { KycVerification } from '../kyc/kyc.model';
 import { KycStatus } from '../kyc/kyc.states';
-import { User, UserRole } from './user.model';
+import { mobileLookup, User, UserRole } from './user.model';
 
 /** GET /api/v1/me (seed 000 item 5): profile, KYC and card, every PII field masked. */
 export async function profile(cipher: PiiCipher, userId: string) {
@@ -38,7 +38,7 @@ export async function listInvestors(q: {
   registeredTo?: Date;
 }) {
   const where: WhereOptions = { role: UserRole.Investor };
-  if (q.mobile) Object.assign(where, { mobile: q.mobile });
+  if (q.mobile) Object.assign(where, { mobileHash: mobileLookup(q.mobile) });
   if (q.kycStatus) Object.assign(where, { kycStatus: q.kycStatus });
   if (q.registeredFrom || q.registeredTo) {
     Object.assign(where, {

@@ -36,6 +36,9 @@ export function testRuntime(file: string, overrides: Partial<Config> = {}): Runt
     queuePrefix: `t-${file}-${randomUUID().slice(0, 8)}`,
     // Tests speak through X-Forwarded-For to stand for many clients.
     trustProxy: true,
+    // Tests that move the clock by months keep their sessions (makeInvestor's last a year); the
+    // absolute age limit is tested under its own setting (security.test.ts).
+    auth: { ...base.auth, sessionMaxAgeSeconds: 400 * 86_400 },
     ...overrides,
   });
   const rt = openRuntime(`test-${file}`, { config, logger: silentLogger, sequelize: testDb() });

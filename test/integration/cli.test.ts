@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
+import { piiCipher } from '../../src/lib/model-columns';
 import { Sequelize } from 'sequelize-typescript';
 import { Client } from 'pg';
 import { createMigrator } from '../../src/lib/migrator';
@@ -76,8 +77,9 @@ describe('finance CLI: operations', function () {
     )) as [{ id: string }[], unknown];
     const [[loan]] = (await testDb().query(
       `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit, repayment_method, amount, service_fee,
-         published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status, bought_amount)
-       VALUES ('CLI-' || floor(random() * 1e9)::text, 'x', 'A', 10, 12, 30, 'day', 'bullet', 1000000, 0, now(), now(), 'b', 'BCA', 'BCA', 'x', '0000', 'x', 'open', 100000) RETURNING id`,
+         published_at, deadline, borrower_id, bank_code, bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder_encrypted, status, bought_amount)
+       VALUES ('CLI-' || floor(random() * 1e9)::text, 'x', 'A', 10, 12, 30, 'day', 'bullet', 1000000, 0, now(), now(), 'b', 'BCA', 'BCA', 'x', '0000', $1, 'open', 100000) RETURNING id`,
+      { bind: [piiCipher().encrypt('CLI Borrower')] },
     )) as [{ id: string }[], unknown];
     const [[order]] = (await testDb().query(
       `INSERT INTO orders (user_id, loan_id, creditor_no, amount, pay_with, status) VALUES ($1, $2, 'x', 100000, 'wallet', 'paid') RETURNING id`,

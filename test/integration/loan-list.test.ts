@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import { piiCipher } from '../../src/lib/model-columns';
 import fc from 'fast-check';
 import { createRedis } from '../../src/lib/redis';
 import {
@@ -97,11 +98,11 @@ describe('loan list (GET /api/v1/loans)', function () {
     const [inserted] = (await testDb().query(
       `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term, term_unit,
          repayment_method, amount, service_fee, published_at, deadline, borrower_id, bank_code, bank_name,
-         bank_card_encrypted, bank_card_last4, bank_card_holder, status, locked_amount, bought_amount)
+         bank_card_encrypted, bank_card_last4, bank_card_holder_encrypted, status, locked_amount, bought_amount)
        SELECT r.creditor_no, 'list test', 'A', r.rate::numeric, 18, r.term, r.term_unit,
               CASE r.term_unit WHEN 'day' THEN 'bullet' ELSE 'equal_installment' END, r.amount, 0,
               r.published_at::timestamptz, r.published_at::timestamptz + interval '6 hours', 'B-list', 'BCA', 'BCA',
-              'x', '1234', 'x', r.status, r.amount / 4, r.amount / 2
+              'x', '1234', $2, r.status, r.amount / 4, r.amount / 2
          FROM json_to_recordset($1::json) AS r(creditor_no text, rate text, term int, term_unit text,
               amount bigint, published_at text, status text)
        RETURNING id, creditor_no`,
@@ -118,6 +119,7 @@ describe('loan list (GET /api/v1/loans)', function () {
               status: r.status,
             })),
           ),
+          piiCipher().encrypt('List Borrower'),
         ],
       },
     )) as [{ id: string; creditor_no: string }[], unknown];

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { QueryTypes } from 'sequelize';
@@ -8,7 +9,14 @@ import { KycVerification } from '../../src/modules/kyc/kyc.model';
 import { Loan } from '../../src/modules/loans/loan.model';
 import { mobileLookup, User } from '../../src/modules/users/user.model';
 import { StudentLoan } from '../../src/modules/student-loans/student-loan.model';
-import { apiClient, eventually, randomNik, registerInvestor, type Api } from '../helpers/api';
+import {
+  apiClient,
+  eventually,
+  randomCard,
+  randomNik,
+  registerInvestor,
+  type Api,
+} from '../helpers/api';
 import { startApp, testDb, testRuntime } from '../helpers/context';
 import { loanBody, signedPost } from '../helpers/market';
 import { PROCESSORS } from '../../jobs/processors';
@@ -25,6 +33,28 @@ async function rawRow(table: string, id: string): Promise<string> {
   return JSON.stringify(row);
 }
 
+/** A name-like word no other row holds ("Kq" and eight random letters). */
+const randomWord = () =>
+  `Kq${Array.from({ length: 8 }, () => String.fromCharCode(97 + randomInt(26))).join('')}`;
+
+/** The tables of the database any of whose rows, read as text, contains one of `needles`. */
+async function tablesHolding(needles: string[]): Promise<string[]> {
+  const tables = await testDb().query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables
+      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+    { type: QueryTypes.SELECT },
+  );
+  const found: string[] = [];
+  for (const { name } of tables) {
+    const [hit] = await testDb().query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${name}" t WHERE t::text ILIKE ANY($1::text[])`,
+      { bind: [needles.map((n) => `%${n}%`)], type: QueryTypes.SELECT },
+    );
+    if (hit.n !== '0') found.push(name);
+  }
+  return found;
+}
+
 describe('PII at rest: mobile numbers, real names, student ID numbers, card holder names', () => {
   let api: Api;
   let url: string;
@@ -39,6 +69,81 @@ describe('PII at rest: mobile numbers, real names, student ID numbers, card hold
   after(async () => {
     await pool.close();
     await close();
+  });
+
+  it('when an investor signs up, passes KYC, binds a card and applies for a student loan, and the partner sends a loan, then no table holds the mobile, real name, student ID number or holder name, and the API shows them masked as before', async () => {
+    const inv = await registerInvestor(api);
+    const realName = `${randomWord()} ${randomWord()}`;
+    const holder = `${randomWord()} ${randomWord()}`;
+    const studentIdNo = `2024${String(randomInt(1e9)).padStart(9, '0')}`;
+    const kyc = await api.post(
+      '/api/v1/me/kyc',
+      { realName, idCardNo: randomNik() },
+      { token: inv.token },
+    );
+    expect(kyc.status).to.equal(202);
+    await eventually(
+      async () => (await api.get('/api/v1/me/kyc', { token: inv.token })).body.verified === true,
+    );
+    const card = await api.post(
+      '/api/v1/me/bank-cards',
+      { bankCode: 'BCA', cardNo: randomCard('455633') },
+      { token: inv.token },
+    );
+    expect(card.status, JSON.stringify(card.body)).to.be.oneOf([200, 201]);
+    const student = await api.post(
+      '/api/v1/student-loans',
+      {
+        schoolName: 'Universitas Indonesia',
+        studentIdNo,
+        major: 'Informatika',
+        enrollmentYear: 2024,
+        amount: 5_000_000,
+        termMonths: 12,
+        purpose: 'tuition',
+      },
+      { token: inv.token },
+    );
+    expect(student.status, JSON.stringify(student.body)).to.equal(201);
+    const body = loanBody({ bankCardHolder: holder });
+    const loan = await signedPost(url, '/partner/v1/loans', body, rt.config.partner.secret);
+    expect(loan.status).to.equal(201);
+
+    const needles = [inv.mobile.slice(1), ...realName.split(' '), studentIdNo, ...holder.split(' ')];
+    expect(await tablesHolding(needles)).to.deep.equal([]);
+
+    // What the API shows is unchanged: masked, from the decrypted values.
+    const maskedMobile = `${inv.mobile.slice(0, 4)}****${inv.mobile.slice(-4)}`;
+    const maskedName = realName
+      .split(' ')
+      .map((w) => `${w[0]}${'*'.repeat(w.length - 1)}`)
+      .join(' ');
+    const me = await api.get('/api/v1/me', { token: inv.token });
+    expect(me.body.mobile).to.equal(maskedMobile);
+    expect(me.body.kyc.realName).to.equal(maskedName);
+    expect(student.body.studentIdNo).to.equal(
+      `${studentIdNo.slice(0, 4)}*****${studentIdNo.slice(-4)}`,
+    );
+    const mine = await api.get('/api/v1/me/student-loans', { token: inv.token });
+    expect(mine.body.items[0].studentIdNo).to.equal(student.body.studentIdNo);
+    const admin = (
+      await api.post('/admin/v1/auth/login', {
+        username: rt.config.admin.user,
+        password: rt.config.admin.password,
+      })
+    ).body.token as string;
+    const listed = await api.get(`/admin/v1/investors?mobile=${inv.mobile}`, { token: admin });
+    expect(listed.body.total).to.equal(1);
+    expect(listed.body.items[0]).to.include({ id: inv.userId, mobile: maskedMobile });
+    const login = await api.post('/api/v1/auth/login', {
+      mobile: inv.mobile,
+      password: inv.password,
+    });
+    expect(login.status).to.equal(200);
+    expect(login.body.user).to.deep.equal({ id: inv.userId, mobile: maskedMobile });
+    expect((await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.bankCardHolder).to.equal(
+      holder,
+    );
   });
 
   it('when an investor signs up, then the row holds no mobile number, and login, the profile and the admin filter still find it', async () => {

@@ -109,7 +109,7 @@ export class Loan extends Model {
 export const interestStartOf = (loan: Pick<Loan, 'loanTime'>): string | null =>
   loan.loanTime ? jakartaDate(loan.loanTime) : null;
 
-/** The partner's loan record exactly as received (原始债权表), card number encrypted. */
+/** The partner's loan record exactly as received (原始债权表), card number and holder encrypted. */
 @Table({ tableName: 'loan_originals', timestamps: false })
 export class LoanOriginal extends Model {
   @Column({ type: DataType.BIGINT, primaryKey: true, autoIncrement: true })

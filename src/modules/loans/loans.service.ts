@@ -111,9 +111,11 @@ export async function receiveLoan(
       await LoanOriginal.create(
         {
           creditorNo: input.creditorNo,
+          // The card number and the holder's name are PII: ciphertext in the record too.
           body: {
             ...input,
             bankCardNo: bankCardEncrypted,
+            bankCardHolder: deps.cipher.encrypt(input.bankCardHolder),
             publishedAt: input.publishedAt.toISOString(),
           },
           bodyHash,

@@ -6,7 +6,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { KoaAdapter } from '@bull-board/koa';
 import { adminBasicAuth, type AdminThrottle } from './http/admin-auth';
-import { adminAttemptKeys, attemptSucceeded, countAttempt } from './modules/auth/auth.service';
+import { adminAttemptKeys, attemptGivenBack, countAttempt } from './modules/auth/auth.service';
 import type { ApiRouter, RouteGuards, RouteSpec } from './http/api-router';
 import { bearerToken, requireMetricsToken, requireSession } from './http/auth';
 import { idempotency } from './http/idempotency';
@@ -57,10 +57,14 @@ function buildGuards(deps: AppDeps): RouteGuards {
   };
 }
 
-/** Every admin credential check counts against the admin-login throttle. */
+/**
+ * Every admin credential check counts against the admin-login throttle. A right Basic header
+ * only gives its own count back: the board polls with it every few seconds, and clearing the
+ * counter at each poll would let guesses from elsewhere go on without end.
+ */
 const adminThrottle = (deps: AppDeps): AdminThrottle => ({
   count: (username, ip) => countAttempt(deps, adminAttemptKeys(username, ip)),
-  succeeded: (username, ip) => attemptSucceeded(deps, adminAttemptKeys(username, ip)),
+  succeeded: (username, ip) => attemptGivenBack(deps, adminAttemptKeys(username, ip)),
 });
 
 async function isAdminToken(deps: AppDeps, authorization: string | undefined): Promise<boolean> {

@@ -6,7 +6,7 @@ import { processJob } from '../../jobs/worker-factory';
 import { setClock } from '../../src/lib/clock';
 import { isAppError } from '../../src/lib/errors';
 import { toIdr } from '../../src/lib/money';
-import { isRegistered, register } from '../../src/modules/auth/auth.service';
+import { register } from '../../src/modules/auth/auth.service';
 import { issueCaptcha } from '../../src/modules/auth/captcha.service';
 import { issueSmsCode } from '../../src/modules/auth/sms-code.service';
 import { bindCard } from '../../src/modules/banks/bank-card.service';
@@ -524,7 +524,6 @@ export class World {
         captchaText: captcha.answer,
         ip: `10.9.${(k >> 8) & 255}.${k & 255}`,
       },
-      isRegistered,
     );
     const { user } = await register(
       {

@@ -21,6 +21,35 @@ const PII_MASKERS: Record<string, (v: string) => string> = {
   mobile: maskMobile,
 };
 
+// PostgreSQL's data exceptions (SQLSTATE class 22: "invalid input syntax for type bigint:
+// \"…\"", "value \"…\" is out of range") quote the offending value in their message, which
+// pino repeats in the stack: the quoted parts of those go, the rest of the message stays.
+const QUOTED = /"(?:[^"\\]|\\.)*"/g;
+type SerializedErr = { code?: unknown; message?: unknown; stack?: unknown } & Record<
+  string,
+  unknown
+>;
+
+function scrubDataException(out: SerializedErr): SerializedErr {
+  const layers = [out, out.parent, out.original].filter(
+    (l): l is SerializedErr => typeof l === 'object' && l !== null,
+  );
+  if (!layers.some((l) => typeof l.code === 'string' && l.code.startsWith('22'))) return out;
+  for (const l of layers) {
+    for (const k of ['message', 'stack'] as const) {
+      const v = l[k];
+      if (typeof v === 'string') l[k] = v.replace(QUOTED, '"[redacted]"');
+    }
+  }
+  return out;
+}
+
+/** pino's error serializer, without the values that database errors quote in their message. */
+const errSerializer = (err: unknown): unknown => {
+  const out = pino.stdSerializers.err(err as Error) as unknown;
+  return typeof out === 'object' && out !== null ? scrubDataException(out as SerializedErr) : out;
+};
+
 function paths(keys: string[]): string[] {
   return keys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]);
 }
@@ -38,6 +67,7 @@ export function createLogger(
     level: opts.level,
     base: { pid: process.pid, proc: opts.name },
     timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { err: errSerializer },
     redact: {
       paths: [
         ...paths(SECRET_KEYS),
@@ -57,6 +87,9 @@ export function createLogger(
           `${e}.detail`,
           `${e}.original.detail`,
           `${e}.parent.detail`,
+          // The server's context line may carry bind values ("portal parameter $1 = '…'").
+          `${e}.original.where`,
+          `${e}.parent.where`,
           `${e}.fields`,
           `${e}.errors[*].value`,
           `${e}.errors[*].instance`,

@@ -103,7 +103,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       expect(res.status).to.equal(201);
       expect(res.body.devCode).to.match(/^\d{6}$/);
       expect(res.body.expiresIn).to.equal(300);
-      const key = `sms-code:register:${mobile}`;
+      const key = `sms-code:register:${mobileLookup(mobile)}`;
       expect(await rt.redis.ttl(key)).to.be.within(290, 300);
       expect(JSON.stringify(await rt.redis.hgetall(key))).to.not.contain(res.body.devCode);
     });
@@ -195,7 +195,7 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
         const mobile = randomMobile();
         const res = await sendCode(apiClient(app.url), mobile, 'register');
         expect(res.status).to.equal(503);
-        expect(await rt.redis.exists(`sms-code:register:${mobile}`)).to.equal(0);
+        expect(await rt.redis.exists(`sms-code:register:${mobileLookup(mobile)}`)).to.equal(0);
       } finally {
         failing.ports.sms.sendCode = orig;
         await app.close();
@@ -244,18 +244,49 @@ describe('investors: captcha, SMS codes, register, login, logout', () => {
       ).to.equal(201);
     });
 
-    it('when the mobile is already registered, then 409 at the captcha-gated code step, and register without a valid code answers as for a new mobile', async () => {
+    it('when the mobile is already registered, then the SMS step answers as for a new one, register without a valid code too, and only the code sent to that mobile gets 409', async () => {
       const inv = await registerInvestor(api);
-      const res = await sendCode(api, inv.mobile, 'register');
-      expect(res.status).to.equal(409);
-      expect(res.body.error.code).to.equal('MOBILE_ALREADY_REGISTERED');
-      const attempt = (mobile: string) =>
-        api.post('/api/v1/auth/register', { mobile, smsCode: '123456', password: 'secret123' });
-      const [known, unknown] = [await attempt(inv.mobile), await attempt(randomMobile())];
-      expect(known.status).to.equal(unknown.status);
-      expect(known.body.error.code).to.equal(unknown.body.error.code);
-      expect(known.body.error.message).to.equal(unknown.body.error.message);
-      expect(known.body.error.code).to.not.equal('MOBILE_ALREADY_REGISTERED');
+      const attempt = (mobile: string, smsCode = '123456') =>
+        api.post('/api/v1/auth/register', { mobile, smsCode, password: 'secret123' });
+      const alike = async (known: string, unknown: string) => {
+        const [k, u] = [await attempt(known), await attempt(unknown)];
+        expect(k.status).to.equal(u.status);
+        expect(k.body.error).to.deep.equal(u.body.error);
+        expect(k.body.error.code).to.equal('SMS_CODE_INVALID');
+      };
+      // No code asked for either.
+      await alike(inv.mobile, randomMobile());
+
+      advanceClock(61_000); // past the sign-up's own per-minute SMS window
+      const fresh = randomMobile();
+      const [known, unknown] = [
+        await sendCode(api, inv.mobile, 'register'),
+        await sendCode(api, fresh, 'register'),
+      ];
+      expect([known.status, unknown.status]).to.deep.equal([201, 201]);
+      expect(Object.keys(known.body).sort()).to.deep.equal(Object.keys(unknown.body).sort());
+      expect(known.body.expiresIn).to.equal(unknown.body.expiresIn);
+      // The registered mobile's limits are counted like any other's (one a minute here).
+      const [knownAgain, unknownAgain] = [
+        await sendCode(api, inv.mobile, 'register'),
+        await sendCode(api, fresh, 'register'),
+      ];
+      expect([knownAgain.status, unknownAgain.status]).to.deep.equal([429, 429]);
+      expect(knownAgain.body.error).to.deep.equal(unknownAgain.body.error);
+      // A code asked for both, and a wrong guess at it.
+      await alike(inv.mobile, fresh);
+
+      // The phone's holder, with the code it received, is told to log in instead; nothing changes.
+      const taken = await attempt(inv.mobile, known.body.devCode);
+      expect(taken.status).to.equal(409);
+      expect(taken.body.error.code).to.equal('MOBILE_ALREADY_REGISTERED');
+      expect(await User.count({ where: { mobileHash: mobileLookup(inv.mobile) } })).to.equal(1);
+      const login = await api.post(
+        '/api/v1/auth/login',
+        { mobile: inv.mobile, password: inv.password },
+        { headers: { 'X-Forwarded-For': randomIp() } },
+      );
+      expect(login.status).to.equal(200);
     });
 
     it('when unknown fields are sent, then 400 and nothing is created', async () => {

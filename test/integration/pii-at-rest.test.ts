@@ -109,7 +109,12 @@ describe('PII at rest: mobile numbers, real names, student ID numbers, card hold
     const loan = await signedPost(url, '/partner/v1/loans', body, rt.config.partner.secret);
     expect(loan.status).to.equal(201);
 
-    const needles = [inv.mobile.slice(1), ...realName.split(' '), studentIdNo, ...holder.split(' ')];
+    const needles = [
+      inv.mobile.slice(1),
+      ...realName.split(' '),
+      studentIdNo,
+      ...holder.split(' '),
+    ];
     expect(await tablesHolding(needles)).to.deep.equal([]);
 
     // What the API shows is unchanged: masked, from the decrypted values.
@@ -141,9 +146,38 @@ describe('PII at rest: mobile numbers, real names, student ID numbers, card hold
     });
     expect(login.status).to.equal(200);
     expect(login.body.user).to.deep.equal({ id: inv.userId, mobile: maskedMobile });
-    expect((await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.bankCardHolder).to.equal(
-      holder,
-    );
+    expect(
+      (await Loan.findOne({ where: { creditorNo: body.creditorNo } }))!.bankCardHolder,
+    ).to.equal(holder);
+  });
+
+  it('when an investor signs up with an SMS code and a login fails, then no Redis key holds the mobile number, and the code and the throttle still work', async () => {
+    // registerInvestor sends, limits and consumes a register code for the mobile.
+    const inv = await registerInvestor(api);
+    const wrong = await api.post('/api/v1/auth/login', { mobile: inv.mobile, password: 'nope-1' });
+    expect(wrong.status).to.equal(401);
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await rt.redis.scan(
+        cursor,
+        'MATCH',
+        `*${inv.mobile.slice(1)}*`,
+        'COUNT',
+        1000,
+      );
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    expect(keys).to.deep.equal([]);
+    const failKey = `login-fail:mobile:${mobileLookup(inv.mobile)}`;
+    expect(await rt.redis.get(failKey)).to.equal('1');
+    const login = await api.post('/api/v1/auth/login', {
+      mobile: inv.mobile,
+      password: inv.password,
+    });
+    expect(login.status).to.equal(200);
+    expect(await rt.redis.exists(failKey)).to.equal(0);
   });
 
   it('when an investor signs up, then the row holds no mobile number, and login, the profile and the admin filter still find it', async () => {
@@ -216,7 +250,7 @@ describe('PII at rest: mobile numbers, real names, student ID numbers, card hold
       .and.not.contain('Wibowo');
   });
 
-  it('when migrations 0015 and 0016 run on rows written in plaintext before them, then they are encrypted and the plaintext columns are gone; down brings them back', async function () {
+  it('when migrations 0015, 0016 and 0017 run on rows written in plaintext before them, then they are encrypted, the lookup hash is filled and no plaintext is left; down brings them back', async function () {
     this.timeout(60_000);
     const base = new URL(rt.config.databaseUrl);
     const name = `${base.pathname.slice(1)}_pii_${process.pid}`;
@@ -231,47 +265,103 @@ describe('PII at rest: mobile numbers, real names, student ID numbers, card hold
     const db = new Sequelize(scratch.toString(), { dialect: 'postgres', logging: false });
     const q = <T extends object>(sql: string, bind: unknown[] = []) =>
       db.query<T>(sql, { bind, type: QueryTypes.SELECT });
+    const row = async (table: string, id: string) =>
+      (await q<Record<string, string | null>>(`SELECT * FROM ${table} WHERE id = $1`, [id]))[0];
+    const cipher = piiCipher();
+    const plain = {
+      mobile: '081299990000',
+      realName: 'Siti Aminah',
+      studentIdNo: '2019556677881',
+      holder: 'Agus Salim',
+      originalHolder: 'Dewi Lestari',
+    };
     try {
       const migrator = createMigrator(db);
-      await migrator.up({ to: '20261122_0014_reserved_user_ids.ts' });
+      await migrator.up({ to: '20261122_0013_loan_list.ts' });
+      // Rows as the code before 0015 wrote them: every value in plaintext.
       const [user] = await q<{ id: string }>(
-        `INSERT INTO users (role, mobile) VALUES ('investor', '081299990000') RETURNING id`,
+        `INSERT INTO users (role, mobile) VALUES ('investor', $1) RETURNING id`,
+        [plain.mobile],
       );
-      await q(
+      const [kyc] = await q<{ id: string }>(
         `INSERT INTO kyc_verifications (user_id, real_name, nik_encrypted, nik_hash, nik_last4, status)
-         VALUES ($1, 'Siti Aminah', 'x', 'h-pii', '0004', 'verified') RETURNING id`,
-        [user.id],
+         VALUES ($1, $2, 'x', 'h-pii', '0004', 'verified') RETURNING id`,
+        [user.id, plain.realName],
       );
+      const [student] = await q<{ id: string }>(
+        `INSERT INTO student_loans (user_id, school_name, student_id_no, major, enrollment_year, amount,
+           term_months, purpose, status)
+         VALUES ($1, 'UI', $2, 'Informatika', 2019, 5000000, 12, 'tuition', 'submitted') RETURNING id`,
+        [user.id, plain.studentIdNo],
+      );
+      const [loan] = await q<{ id: string }>(
+        `INSERT INTO loans (creditor_no, loan_purpose, risk_level, year_rate_fin, year_rate_loan, term,
+           term_unit, repayment_method, amount, service_fee, published_at, deadline, borrower_id, bank_code,
+           bank_name, bank_card_encrypted, bank_card_last4, bank_card_holder, status, locked_amount, bought_amount)
+         VALUES ('C-pii', 'p', 'A', 12, 18, 30, 'day', 'bullet', 1000000, 0, now(), now(), 'B-pii', 'BCA',
+           'BCA', 'x', '1234', $1, 'open', 0, 0) RETURNING id`,
+        [plain.holder],
+      );
+      const [original] = await q<{ id: string }>(
+        `INSERT INTO loan_originals (creditor_no, body, body_hash)
+         VALUES ('C-pii', jsonb_build_object('creditorNo', 'C-pii', 'bankCardHolder', $1::text), 'h')
+         RETURNING id`,
+        [plain.originalHolder],
+      );
+      // A record the new code wrote before 0017 ran: already ciphertext, to be left alone.
+      const already = cipher.encrypt('Budi Hartono');
+      const [written] = await q<{ id: string }>(
+        `INSERT INTO loan_originals (creditor_no, body, body_hash)
+         VALUES ('C-pii-2', jsonb_build_object('bankCardHolder', $1::text), 'h2') RETURNING id`,
+        [already],
+      );
+
       await migrator.up();
-      const [kyc] = await q<Record<string, string>>(
-        'SELECT * FROM kyc_verifications WHERE user_id = $1',
-        [user.id],
-      );
-      expect(kyc).to.not.have.property('real_name');
-      expect(JSON.stringify(kyc)).to.not.contain('Siti');
-      expect(piiCipher().decrypt(kyc.real_name_encrypted)).to.equal('Siti Aminah');
-      const [loanCol] = await q<{ n: string }>(
-        `SELECT count(*)::text AS n FROM information_schema.columns
-          WHERE table_name IN ('loans', 'student_loans') AND column_name IN ('bank_card_holder', 'student_id_no')`,
-      );
-      expect(loanCol.n).to.equal('0');
-      const [u] = await q<Record<string, string>>('SELECT * FROM users WHERE id = $1', [user.id]);
-      expect(u).to.not.have.property('mobile');
-      expect(JSON.stringify(u)).to.not.contain('081299990000');
-      expect(piiCipher().decrypt(u.mobile_encrypted)).to.equal('081299990000');
-      expect(u.mobile_hash).to.equal(mobileLookup('081299990000'));
+      const rows = {
+        users: await row('users', user.id),
+        kyc: await row('kyc_verifications', kyc.id),
+        student: await row('student_loans', student.id),
+        loan: await row('loans', loan.id),
+        original: await row('loan_originals', original.id),
+      };
+      for (const [what, value] of Object.entries(plain))
+        expect(JSON.stringify(rows), what).to.not.contain(value.split(' ')[0]);
+      expect(rows.users).to.not.have.property('mobile');
+      expect(cipher.decrypt(rows.users.mobile_encrypted!)).to.equal(plain.mobile);
+      expect(rows.users.mobile_hash).to.equal(mobileLookup(plain.mobile));
+      expect(rows.kyc).to.not.have.property('real_name');
+      expect(cipher.decrypt(rows.kyc.real_name_encrypted!)).to.equal(plain.realName);
+      expect(rows.student).to.not.have.property('student_id_no');
+      expect(cipher.decrypt(rows.student.student_id_no_encrypted!)).to.equal(plain.studentIdNo);
+      expect(rows.loan).to.not.have.property('bank_card_holder');
+      expect(cipher.decrypt(rows.loan.bank_card_holder_encrypted!)).to.equal(plain.holder);
+      const body = rows.original.body as unknown as { bankCardHolder: string; creditorNo: string };
+      expect(body.creditorNo).to.equal('C-pii');
+      expect(cipher.decrypt(body.bankCardHolder)).to.equal(plain.originalHolder);
+      const writtenBody = (await row('loan_originals', written.id)).body as unknown as {
+        bankCardHolder: string;
+      };
+      expect(writtenBody.bankCardHolder).to.equal(already);
+      // The app reads the migrated rows through its models as before.
+      expect(
+        (
+          await q<{ id: string }>('SELECT id FROM users WHERE mobile_hash = $1', [
+            mobileLookup(plain.mobile),
+          ])
+        )[0].id,
+      ).to.equal(user.id);
 
       await migrator.down({ to: '20261122_0015_pii_at_rest.ts' });
-      const [mobileBack] = await q<Record<string, string>>('SELECT * FROM users WHERE id = $1', [
-        user.id,
-      ]);
-      expect(mobileBack.mobile).to.equal('081299990000');
-      const [back] = await q<Record<string, string>>(
-        'SELECT * FROM kyc_verifications WHERE user_id = $1',
-        [user.id],
-      );
-      expect(back.real_name).to.equal('Siti Aminah');
+      expect((await row('users', user.id)).mobile).to.equal(plain.mobile);
+      const back = await row('kyc_verifications', kyc.id);
+      expect(back.real_name).to.equal(plain.realName);
       expect(back).to.not.have.property('real_name_encrypted');
+      expect((await row('student_loans', student.id)).student_id_no).to.equal(plain.studentIdNo);
+      expect((await row('loans', loan.id)).bank_card_holder).to.equal(plain.holder);
+      expect(
+        ((await row('loan_originals', original.id)).body as unknown as { bankCardHolder: string })
+          .bankCardHolder,
+      ).to.equal(plain.originalHolder);
     } finally {
       await db.close();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -111,7 +111,7 @@ describe('security: a stolen session, the super investor', () => {
       const right = await change(inv.password);
       expect(right.status).to.equal(429);
       expect(right.body.error.code).to.equal('RATE_LIMITED');
-      await rt.redis.del(`login-fail:mobile:${inv.mobile}`);
+      await rt.redis.del(`login-fail:mobile:${mobileLookup(inv.mobile)}`);
       expect((await login(inv.mobile, 'taken-over-1')).status).to.equal(401);
       expect((await login(inv.mobile, inv.password)).status).to.equal(200);
     });
@@ -128,7 +128,7 @@ describe('security: a stolen session, the super investor', () => {
       expect(
         (await bind({ bankCode: 'BRI', cardNo: bri, password: inv.password })).status,
       ).to.equal(201);
-      expect(await rt.redis.exists(`login-fail:mobile:${inv.mobile}`)).to.equal(0);
+      expect(await rt.redis.exists(`login-fail:mobile:${mobileLookup(inv.mobile)}`)).to.equal(0);
     });
   });
 

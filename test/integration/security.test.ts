@@ -1,4 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { Sequelize } from 'sequelize-typescript';
+import { createApp } from '../../src/app';
+import { createLogger } from '../../src/lib/logger';
 import { QueryTypes } from 'sequelize';
 import { sha256Hex } from '../../src/lib/crypto';
 import { expect } from 'chai';
@@ -70,6 +76,27 @@ describe('security: who may act, from where, how often', () => {
         'RATE_LIMITED',
       );
       await rt.redis.del(`login-fail:admin:${admin.user}`);
+    });
+
+    it("when the admin's own Basic requests succeed between guesses (the board polling), then they do not wipe the guesses' count", async () => {
+      const board = (password: string, ip = randomIp()) =>
+        fetch(`${url}/admin/queues/api/queues`, {
+          headers: { Authorization: basic(admin.user, password), 'X-Forwarded-For': ip },
+        });
+      const adminIp = randomIp();
+      try {
+        expect((await board('guess-a')).status).to.equal(401);
+        expect((await board('guess-b')).status).to.equal(401);
+        for (let i = 0; i < 3; i++)
+          expect((await board(admin.password, adminIp)).status).to.equal(200);
+        expect(await rt.redis.get(`login-fail:admin:${admin.user}`)).to.equal('2');
+        expect(Number((await rt.redis.get(`login-fail:ip:${adminIp}`)) ?? 0)).to.equal(0);
+        expect((await board('guess-c')).status).to.equal(401);
+        expect((await board('guess-d')).status).to.equal(429);
+        expect((await board(admin.password, adminIp)).status).to.equal(429);
+      } finally {
+        await rt.redis.del(`login-fail:admin:${admin.user}`);
+      }
     });
 
     it('when a state-changing Bull Board request comes with Basic from another origin or none, then 403; from the app itself or with the admin token, it passes', async () => {
@@ -482,6 +509,47 @@ describe('security: who may act, from where, how often', () => {
         expect(await ok.text()).to.contain('p2p_http_requests_total');
       } finally {
         await close();
+      }
+    });
+
+    it("when PostgreSQL refuses the connection, then /readyz names it without the driver's error, which goes to the log only", async () => {
+      const rt = testRuntime('sec-readyz-pg');
+      const lines: string[] = [];
+      const logger = createLogger(
+        { name: 'test', level: 'warn' },
+        new Writable({
+          write(chunk, _enc, cb) {
+            lines.push(String(chunk));
+            cb();
+          },
+        }),
+      );
+      // No models: this instance only answers the readiness query (and fails it).
+      const missing = `p2p_readyz_missing_${randomUUID().slice(0, 8)}`;
+      const sequelize = new Sequelize(`postgres://postgres@127.0.0.1:5432/${missing}`, {
+        dialect: 'postgres',
+        logging: false,
+      });
+      const { app } = createApp({ ...rt, logger, sequelize });
+      const server: Server = await new Promise((resolve) => {
+        const srv = app.listen(0, '127.0.0.1', () => resolve(srv));
+      });
+      try {
+        const res = await fetch(
+          `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`,
+        );
+        expect(res.status).to.equal(503);
+        const body = (await res.json()) as { error: { code: string; details: unknown[] } };
+        expect(body.error.code).to.equal('SERVICE_UNAVAILABLE');
+        expect(body.error.details).to.deep.equal([
+          { path: 'postgres', message: 'postgres is not reachable' },
+        ]);
+        expect(JSON.stringify(body)).to.not.contain(missing);
+        expect(lines.join('')).to.contain(missing);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await sequelize.close();
       }
     });
 

@@ -26,6 +26,7 @@ describe('configuration', () => {
     expect(c.gateway.mode).to.equal('sandbox');
     expect(c.sms).to.deep.equal({ perMinutePerMobile: 1, perDayPerMobile: 10, perDayPerIp: 10 });
     expect(c.market.feeRate).to.equal('0.005');
+    expect([c.trustProxy, c.trustProxyHops, c.metricsToken]).to.deep.equal([false, 1, undefined]);
     expect(Object.isFrozen(c) && Object.isFrozen(c.gateway)).to.equal(true);
   });
 
@@ -46,6 +47,8 @@ describe('configuration', () => {
     ['NODE_ENV', 'staging'],
     ['TRANSFER_FEE_RATE', '5%'],
     ['SMS_PER_DAY_PER_IP', '-1'],
+    ['TRUST_PROXY_HOPS', '0'],
+    ['METRICS_TOKEN', 'short'],
   ] as const) {
     it(`when ${name}=${value}, then it is rejected naming ${name}`, () => {
       const err = rejected({ [name]: value });

@@ -87,6 +87,26 @@ describe('logging and masking', () => {
     expect(out).to.not.contain('Siti Aminah');
   });
 
+  it('when a database data exception quoting the bad value is logged, then the value is not, and other errors keep their quoted names', () => {
+    const { lines, logger } = capture();
+    // What pg hands over for a value that does not fit its column (SQLSTATE class 22): the
+    // message, and so the stack, quote the value; the context line may carry the bind value.
+    const pgError = Object.assign(
+      new Error('invalid input syntax for type bigint: "Siti Aminah 081234565678"'),
+      { code: '22P02', where: "unnamed portal parameter $1 = 'Siti Aminah 081234565678'" },
+    );
+    logger.error({ err: new DatabaseError(pgError as never) }, 'insert failed');
+    const unique = Object.assign(
+      new Error('duplicate key value violates unique constraint "users_mobile_hash_key"'),
+      { code: '23505' },
+    );
+    logger.error({ err: new DatabaseError(unique as never) }, 'insert failed');
+    const out = lines.join('');
+    expect(out).to.not.contain('Siti Aminah');
+    expect(out).to.contain('invalid input syntax for type bigint');
+    expect(out).to.contain('users_mobile_hash_key');
+  });
+
   it('when values are masked, then they keep only the agreed characters', () => {
     expect(maskMobile('081234565678')).to.equal('0812****5678');
     expect(maskIdCard('3175066301950004')).to.equal('3175********0004');

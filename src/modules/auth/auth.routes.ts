@@ -11,14 +11,7 @@ import {
   smsCodeBody,
   smsCodeResult,
 } from './auth.schemas';
-import {
-  adminLogin,
-  changePassword,
-  isRegistered,
-  login,
-  register,
-  type AuthDeps,
-} from './auth.service';
+import { adminLogin, changePassword, login, register, type AuthDeps } from './auth.service';
 import { issueCaptcha } from './captcha.service';
 import { issueSmsCode } from './sms-code.service';
 
@@ -60,14 +53,14 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
       {
         method: 'post',
         path: '/api/v1/sms-codes',
-        summary: 'Send a one-time SMS code (captcha first; limited per mobile and per IP)',
+        summary:
+          'Send a one-time SMS code (captcha first; limited per mobile and per IP); the same answer whether or not the mobile has an account',
         tags: ['auth'],
         auth: 'none',
         request: { body: smsCodeBody },
         responses: {
           201: { description: 'sent', schema: smsCodeResult },
           400: { description: 'CAPTCHA_INVALID or VALIDATION_ERROR' },
-          409: { description: 'MOBILE_ALREADY_REGISTERED (purpose register)' },
           429: { description: 'RATE_LIMITED' },
         },
       },
@@ -78,11 +71,7 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
           captchaText: string;
           purpose: 'register' | 'login';
         };
-        const res = await issueSmsCode(
-          { ...a, sms: deps.ports.sms },
-          { ...body, ip: ctx.ip },
-          isRegistered,
-        );
+        const res = await issueSmsCode({ ...a, sms: deps.ports.sms }, { ...body, ip: ctx.ip });
         ctx.status = 201;
         ctx.body = { expiresIn: res.expiresIn, ...(showDev ? { devCode: res.code } : {}) };
       },
@@ -97,7 +86,7 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
         request: { body: registerBody },
         responses: {
           201: { description: 'registered and logged in', schema: authResult },
-          409: { description: 'MOBILE_ALREADY_REGISTERED' },
+          409: { description: 'MOBILE_ALREADY_REGISTERED (only with a valid SMS code)' },
         },
       },
       async (ctx) => {

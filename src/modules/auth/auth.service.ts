@@ -57,14 +57,35 @@ export async function countAttempt(
   }
 }
 
+// The first ARGV[1] keys are cleared; the others give back one count, but only while they
+// live (a DECR on an expired key would leave a -1 without a TTL: a spare guess for ever).
+const GIVE_BACK = `
+local clear = tonumber(ARGV[1])
+for i, k in ipairs(KEYS) do
+  if i <= clear then redis.call('DEL', k)
+  elseif redis.call('EXISTS', k) == 1 then redis.call('DECR', k) end
+end
+return 0`;
+
 /** A successful attempt: the first key's failures are forgotten, the others' count given back. */
 export async function attemptSucceeded(
   deps: Pick<AuthDeps, 'redis'>,
   who: string[],
 ): Promise<void> {
-  const multi = deps.redis.multi().del(failKey(who[0]));
-  for (const w of who.slice(1)) multi.decr(failKey(w));
-  await multi.exec();
+  await deps.redis.eval(GIVE_BACK, who.length, ...who.map(failKey), '1');
+}
+
+/**
+ * A successful attempt that forgets nobody's failures: each key only gives back the count this
+ * attempt added. For credentials sent again and again on their own (HTTP Basic: a browser
+ * resends them with every Bull Board poll), where clearing would hand a guesser a fresh
+ * LOGIN_MAX_FAILURES at every poll of the real admin.
+ */
+export async function attemptGivenBack(
+  deps: Pick<AuthDeps, 'redis'>,
+  who: string[],
+): Promise<void> {
+  await deps.redis.eval(GIVE_BACK, who.length, ...who.map(failKey), '0');
 }
 
 async function startSession(deps: AuthDeps, user: User): Promise<AuthResult> {
@@ -84,8 +105,8 @@ export async function register(
   input: { mobile: string; smsCode: string; password: string },
 ): Promise<AuthResult> {
   // The code first: without a valid one the answer is the same for a registered mobile and a
-  // new one, so this route cannot be used to find out who is a customer (the SMS step, behind
-  // a captcha and its rate limits, is the only place that says so).
+  // new one, and the SMS step answers alike for both too, so only the holder of the phone
+  // (who received the code) learns that the mobile is taken: no one can list customers.
   await consumeSmsCode(deps, input.mobile, 'register', input.smsCode);
   if (await isRegistered(input.mobile)) {
     throw new AppError(
@@ -115,7 +136,8 @@ export async function login(
   deps: AuthDeps,
   input: { mobile: string; password?: string; smsCode?: string; ip: string },
 ): Promise<AuthResult> {
-  const who = [`mobile:${input.mobile}`, `ip:${input.ip}`];
+  // The mobile's counter is keyed by its lookup hash: no mobile number in clear in Redis.
+  const who = [`mobile:${mobileLookup(input.mobile)}`, `ip:${input.ip}`];
   // Counted before anything is checked: a failure below keeps its count.
   await countAttempt(deps, who);
   const user = await User.findOne({
@@ -134,17 +156,19 @@ export async function login(
 /**
  * Fresh proof for a sensitive change from inside a session (a card replacement, a password
  * change): the account password, counted against the same per-mobile throttle as logins
- * (`login-fail:mobile:…`). A stolen session so gets no more guesses than the login form gives,
- * LOGIN_MAX_FAILURES per LOGIN_LOCK_SECONDS for logins and re-authentications together, and
- * then 429 RATE_LIMITED. True when the password is right.
+ * (`login-fail:mobile:<mobile hash>`). A stolen session so gets no more guesses than the login
+ * form gives, LOGIN_MAX_FAILURES per LOGIN_LOCK_SECONDS for logins and re-authentications
+ * together, and then 429 RATE_LIMITED. True when the password is right.
  */
 export async function reauthenticate(
   deps: Pick<AuthDeps, 'redis' | 'config'>,
   userId: string,
   password: string,
 ): Promise<boolean> {
-  const user = await User.findByPk(userId, { attributes: ['id', 'mobile', 'passwordHash'] });
-  const who = [user?.mobile ? `mobile:${user.mobile}` : `user:${userId}`];
+  const user = await User.findByPk(userId, {
+    attributes: ['id', 'mobileHash', 'passwordHash'],
+  });
+  const who = [user?.mobileHash ? `mobile:${user.mobileHash}` : `user:${userId}`];
   await countAttempt(deps, who);
   if (!user || !(await verifyPassword(user.passwordHash, password))) return false;
   await attemptSucceeded(deps, who);

@@ -7,13 +7,16 @@ import { now, nowMs } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskMobile } from '../../lib/masking';
 import { hitLimits, jakartaDay, secondsLeft } from '../../lib/rate-limit';
+import { mobileLookup } from '../users/user.model';
 import { consumeCaptcha } from './captcha.service';
 
 /** A code lives 5 minutes and dies after 5 wrong tries. */
 export const SMS_CODE_TTL_SECONDS = 300;
 export const SMS_CODE_MAX_TRIES = 5;
 
-const codeKey = (purpose: SmsPurpose, mobile: string) => `sms-code:${purpose}:${mobile}`;
+// Redis keys name a mobile by its keyed hash, never in clear (PII at rest).
+const codeKey = (purpose: SmsPurpose, mobile: string) =>
+  `sms-code:${purpose}:${mobileLookup(mobile)}`;
 
 export interface SmsCodeDeps {
   redis: Redis;
@@ -25,7 +28,10 @@ export interface SmsCodeDeps {
 /**
  * Sends a one-time SMS code (seed 000 item 2): the captcha is checked (and spent) first, then
  * the per-mobile-per-minute, per-mobile-per-day and per-IP-per-day limits are counted
- * atomically; the code is kept in Redis as a keyed hash, never in clear.
+ * atomically; the code is kept in Redis as a keyed hash, never in clear. The answer never
+ * depends on whether the mobile has an account (for either purpose): a register code goes to
+ * a registered mobile too, and only its owner, with that code, learns from POST
+ * /api/v1/auth/register that the mobile is taken (no account enumeration).
  */
 export async function issueSmsCode(
   deps: SmsCodeDeps,
@@ -37,7 +43,6 @@ export async function issueSmsCode(
     ip: string;
     now?: Date;
   },
-  isRegistered: (mobile: string) => Promise<boolean>,
 ): Promise<{ code: string; expiresIn: number }> {
   if (!(await consumeCaptcha(deps.redis, input.captchaId, input.captchaText))) {
     throw new AppError(
@@ -46,24 +51,18 @@ export async function issueSmsCode(
       [{ path: 'captchaText', message: 'wrong or expired captcha' }],
     );
   }
-  if (input.purpose === 'register' && (await isRegistered(input.mobile))) {
-    throw new AppError(
-      'MOBILE_ALREADY_REGISTERED',
-      'this mobile number is already registered; log in instead',
-      [{ path: 'mobile', message: 'already registered' }],
-    );
-  }
   const day = jakartaDay(input.now ?? now());
   const { sms } = deps.config;
+  const who = mobileLookup(input.mobile);
   const limits = [
     {
-      key: `sms-limit:min:${input.mobile}`,
+      key: `sms-limit:min:${who}`,
       limit: sms.perMinutePerMobile,
       windowSeconds: 60,
       what: 'per minute for this mobile',
     },
     {
-      key: `sms-limit:day:${day}:${input.mobile}`,
+      key: `sms-limit:day:${day}:${who}`,
       limit: sms.perDayPerMobile,
       windowSeconds: 2 * 86_400,
       what: 'per day for this mobile',

@@ -141,10 +141,35 @@ describe('transactional outbox and relay', () => {
   });
 
   it('when the payload does not match the job schema, then nothing is written', async () => {
+    const rows = async () =>
+      Number(
+        (
+          (await testDb().query(
+            `SELECT count(*)::int AS n FROM outbox WHERE job_name = 'ledger.audit' AND payload ? 'secret'`,
+          )) as [{ n: number }[], unknown]
+        )[0][0].n,
+      );
+    const before = await rows();
     let rejected = false;
     await withTransaction(testDb(), (transaction) =>
       enqueueAfterCommit('ledger.audit', { secret: 'x' } as never, { transaction }),
     ).catch(() => (rejected = true));
     expect(rejected).to.equal(true);
+    expect(await rows()).to.equal(before);
+    // The count can see such a row (a row written without the check, rolled back after).
+    const t = await testDb().transaction();
+    try {
+      await testDb().query(
+        `INSERT INTO outbox (queue, job_name, payload) VALUES ('maintenance', 'ledger.audit', '{"secret":"x"}')`,
+        { transaction: t },
+      );
+      const [[seen]] = (await testDb().query(
+        `SELECT count(*)::int AS n FROM outbox WHERE job_name = 'ledger.audit' AND payload ? 'secret'`,
+        { transaction: t },
+      )) as [{ n: number }[], unknown];
+      expect(Number(seen.n)).to.equal(before + 1);
+    } finally {
+      await t.rollback();
+    }
   });
 });

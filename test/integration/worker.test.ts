@@ -125,18 +125,28 @@ describe('worker', () => {
         },
       }),
     );
-    const [, original] = (await rt.redis.config('GET', 'maxmemory-policy')) as string[];
-    try {
-      await rt.redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
-      expect(await warnOnEvictionPolicy(rt.redis, logger)).to.equal('allkeys-lru');
-      expect(lines.join('')).to.contain('noeviction');
-      lines.length = 0;
-      await rt.redis.config('SET', 'maxmemory-policy', 'noeviction');
-      expect(await warnOnEvictionPolicy(rt.redis, logger)).to.equal('noeviction');
-      expect(lines).to.deep.equal([]);
-    } finally {
-      await rt.redis.config('SET', 'maxmemory-policy', original);
-    }
+    // The server-wide policy is never changed by a test: a Redis that answers a given policy
+    // stands in for one configured so, and the real server is only read.
+    const answering = (policy: string | Error) =>
+      ({
+        config: async () => {
+          if (policy instanceof Error) throw policy;
+          return ['maxmemory-policy', policy];
+        },
+      }) as unknown as typeof rt.redis;
+    expect(await warnOnEvictionPolicy(answering('allkeys-lru'), logger)).to.equal('allkeys-lru');
+    expect(lines.join('')).to.contain('noeviction');
+    lines.length = 0;
+    expect(await warnOnEvictionPolicy(answering('noeviction'), logger)).to.equal('noeviction');
+    expect(lines).to.deep.equal([]);
+    expect(
+      await warnOnEvictionPolicy(answering(new Error('ERR unknown command')), logger),
+    ).to.equal(undefined);
+    expect(lines.join('')).to.contain('could not read Redis maxmemory-policy');
+    const [, actual] = (await rt.redis.config('GET', 'maxmemory-policy')) as string[];
+    expect(
+      await warnOnEvictionPolicy(rt.redis, createLogger({ name: 'test', level: 'silent' })),
+    ).to.equal(actual);
   });
 });
 

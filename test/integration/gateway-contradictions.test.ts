@@ -8,7 +8,8 @@ import {
 } from '../../src/modules/ledger/ledger.accounts';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
 import { Loan } from '../../src/modules/loans/loan.model';
-import { Asset, Order } from '../../src/modules/orders/order.model';
+import { Asset } from '../../src/modules/assets/asset.model';
+import { Order } from '../../src/modules/orders/order.model';
 import { PartnerNotification } from '../../src/modules/partner/notification.model';
 import { PaymentInstruction } from '../../src/modules/payments/payment.model';
 import {

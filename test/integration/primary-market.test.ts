@@ -5,7 +5,8 @@ import { Borrower, Loan, LoanOriginal } from '../../src/modules/loans/loan.model
 import { accountCode, investorAccount } from '../../src/modules/ledger/ledger.accounts';
 import { signPayload } from '../../src/lib/crypto';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
-import { Asset, Order } from '../../src/modules/orders/order.model';
+import { Asset } from '../../src/modules/assets/asset.model';
+import { Order } from '../../src/modules/orders/order.model';
 import { expireOrder, lockOrder } from '../../src/modules/orders/orders.service';
 import { GatewayCallback, PaymentInstruction } from '../../src/modules/payments/payment.model';
 import {

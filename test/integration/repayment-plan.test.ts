@@ -9,7 +9,7 @@ import {
 } from '../../src/modules/ledger/ledger.accounts';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
 import { Loan } from '../../src/modules/loans/loan.model';
-import { Asset } from '../../src/modules/orders/order.model';
+import { Asset } from '../../src/modules/assets/asset.model';
 import { PartnerNotification } from '../../src/modules/partner/notification.model';
 import { reconcile } from '../../src/modules/reconciliation/reconciliation.service';
 import { returnRepayment } from '../../src/modules/repayments/repayments.service';

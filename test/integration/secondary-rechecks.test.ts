@@ -8,7 +8,8 @@ import {
   type AccountRef,
 } from '../../src/modules/ledger/ledger.accounts';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
-import { Asset, Order } from '../../src/modules/orders/order.model';
+import { Asset } from '../../src/modules/assets/asset.model';
+import { Order } from '../../src/modules/orders/order.model';
 import { PaymentInstruction } from '../../src/modules/payments/payment.model';
 import { reconcile } from '../../src/modules/reconciliation/reconciliation.service';
 import { clearRepayment } from '../../src/modules/repayments/repayments.service';

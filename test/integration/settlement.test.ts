@@ -9,7 +9,8 @@ import {
 } from '../../src/modules/ledger/ledger.accounts';
 import { getBalances } from '../../src/modules/ledger/ledger.service';
 import { Loan } from '../../src/modules/loans/loan.model';
-import { Asset, Order } from '../../src/modules/orders/order.model';
+import { Asset } from '../../src/modules/assets/asset.model';
+import { Order } from '../../src/modules/orders/order.model';
 import { expireOrder } from '../../src/modules/orders/orders.service';
 import { PartnerNotification } from '../../src/modules/partner/notification.model';
 import { deliverNotification } from '../../src/modules/partner/notifications.service';

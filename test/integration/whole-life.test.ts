@@ -9,7 +9,7 @@ import {
 } from '../../src/modules/ledger/ledger.accounts';
 import { checkLedger, getBalances } from '../../src/modules/ledger/ledger.service';
 import type { Loan } from '../../src/modules/loans/loan.model';
-import { Asset } from '../../src/modules/orders/order.model';
+import { Asset } from '../../src/modules/assets/asset.model';
 import { reconcile } from '../../src/modules/reconciliation/reconciliation.service';
 import { RepaymentPlan, RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
 import { CreditOrder } from '../../src/modules/transfers/credit-order.model';

@@ -5,7 +5,8 @@ import { Dec } from '../../lib/money';
 import { KycVerification } from '../kyc/kyc.model';
 import { KycStatus } from '../kyc/kyc.states';
 import { Borrower, Loan } from '../loans/loan.model';
-import { Asset, Order } from '../orders/order.model';
+import { Asset } from '../assets/asset.model';
+import { Order } from '../orders/order.model';
 import { OrderStatus } from '../orders/order.states';
 import { RepaymentSchedule } from '../schedules/schedule.model';
 

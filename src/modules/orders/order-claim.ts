@@ -10,7 +10,8 @@ import { LoanStatus } from '../loans/loan.states';
 import { enqueueManyAfterCommit } from '../outbox/outbox.service';
 import { InstructionStatus } from '../payments/instruction.states';
 import { PaymentInstruction } from '../payments/payment.model';
-import { Asset, Order } from './order.model';
+import { Asset } from '../assets/asset.model';
+import { Order } from './order.model';
 import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
 import { partnerIdentities, type LockDeps } from './orders.service';
 

@@ -22,7 +22,8 @@ import { enqueueAfterCommit, kickCommitted, outboxCte } from '../outbox/outbox.s
 import { createInstruction } from '../payments/instructions';
 import { User } from '../users/user.model';
 import { claimPendingOrders } from './order-claim';
-import { Asset, Order } from './order.model';
+import { Asset } from '../assets/asset.model';
+import { Order } from './order.model';
 import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
 
 /** The SPEC's order out. */

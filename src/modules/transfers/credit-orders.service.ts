@@ -25,7 +25,7 @@ import {
 } from '../ledger/ledger.service';
 import { interestStartOf, Loan } from '../loans/loan.model';
 import { LoanStatus } from '../loans/loan.states';
-import { Asset } from '../orders/order.model';
+import { Asset } from '../assets/asset.model';
 import { hasPartnerLoan, outstandingOf } from '../orders/orders.service';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { createInstruction } from '../payments/instructions';

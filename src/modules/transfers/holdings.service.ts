@@ -2,7 +2,7 @@ import { QueryTypes } from 'sequelize';
 import { now } from '../../lib/clock';
 import type { TxOptions } from '../../lib/db';
 import { toIdr } from '../../lib/money';
-import { Asset } from '../orders/order.model';
+import { Asset } from '../assets/asset.model';
 
 /** Principal one asset gets back. */
 export interface PrincipalBack {

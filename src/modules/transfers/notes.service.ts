@@ -4,7 +4,7 @@ import { AppError, type ErrorCode } from '../../lib/errors';
 import { jakartaDate, now, nowMs, today } from '../../lib/clock';
 import { Dec, idrToJson, mulFloor } from '../../lib/money';
 import { interestStartOf, Loan } from '../loans/loan.model';
-import { Asset } from '../orders/order.model';
+import { Asset } from '../assets/asset.model';
 import { RepaymentPlan, RepaymentSchedule } from '../schedules/schedule.model';
 import { CreditNote } from './credit-note.model';
 import { noteInterest } from './interest';

@@ -17,6 +17,7 @@ import { paymentsRoutes } from './modules/payments/payments.routes';
 import { repaymentsRoutes } from './modules/repayments/repayments.routes';
 import { studentLoansRoutes } from './modules/student-loans/student-loans.routes';
 import { transfersRoutes } from './modules/transfers/transfers.routes';
+import { assetsRoutes } from './modules/assets/assets.routes';
 import { walletRoutes } from './modules/wallet/wallet.routes';
 import { errorHandler } from './http/error-handler';
 import { createMetrics } from './http/metrics';
@@ -99,6 +100,7 @@ export function buildRouters(
     paymentsRoutes(guards),
     repaymentsRoutes(deps, guards),
     studentLoansRoutes(guards),
+    assetsRoutes(deps, guards),
     transfersRoutes(deps, guards),
   ];
   const metricsRouter = new Router(guards).route(

@@ -1,7 +1,7 @@
 import {
   confirmCreditOrder,
   sweepCreditOrders,
-} from '../../src/modules/transfers/credit-orders.service';
+} from '../../src/modules/transfers/credit-order-confirmation.service';
 import type { Processor } from './types';
 
 /** Runs the next step of one credit order (restartable). */

@@ -21,7 +21,7 @@ import {
 } from '../../src/modules/payments/payments.service';
 import { receiveRepayment, returnRepayment } from '../../src/modules/repayments/repayments.service';
 import { retryDisbursement } from '../../src/modules/settlement/settlement.service';
-import { placeCreditOrder } from '../../src/modules/transfers/credit-orders.service';
+import { placeCreditOrder } from '../../src/modules/transfers/credit-order-placement.service';
 import { cancelNote, createNote } from '../../src/modules/transfers/notes.service';
 import { createRecharge, createWithdrawal } from '../../src/modules/wallet/wallet.service';
 import { JOBS, SWEEPERS } from '../../src/queues/queues';
@@ -126,7 +126,7 @@ const SNAPSHOT = `SELECT
       AND NOT EXISTS (SELECT 1 FROM repayments r WHERE r.loan_id = l.id AND r.period = p.period
                        AND r.status IN ('reported', 'arrived', 'cleared')))::int AS due,
   (SELECT COUNT(*) FROM loans WHERE status IN ('repaying', 'overdue'))::int AS repaying,
-  (SELECT COUNT(*) FROM credit_notes WHERE NOT is_closed AND end_time > $1
+  (SELECT COUNT(*) FROM credit_notes WHERE status = 'open' AND end_time > $1
       AND amount - traded_amount - reserved_amount > 0)::int AS notes,
   (SELECT COUNT(*) FROM assets a JOIN loans l ON l.id = a.loan_id WHERE a.status = 'holding'
       AND l.status = 'repaying' AND a.max_tradable_amount >= 100000 AND a.user_id <> $2)::int AS tradable,
@@ -138,7 +138,7 @@ const SNAPSHOT = `SELECT
   (SELECT EXTRACT(EPOCH FROM MIN(at)) * 1000 FROM (
       SELECT MIN(deadline) AS at FROM loans WHERE status = 'open' AND deadline > $1
       UNION ALL SELECT MIN(lock_expires_at) FROM orders WHERE holds_lock AND lock_expires_at > $1
-      UNION ALL SELECT MIN(end_time) FROM credit_notes WHERE NOT is_closed AND end_time > $1
+      UNION ALL SELECT MIN(end_time) FROM credit_notes WHERE status = 'open' AND end_time > $1
       UNION ALL SELECT MIN((p.due_date - ${REPAY_WINDOW})::timestamp AT TIME ZONE 'Asia/Jakarta')
         FROM repayment_plans p JOIN loans l ON l.id = p.loan_id AND l.status IN ('repaying', 'overdue')
        WHERE p.status = 'pending' AND (p.due_date - ${REPAY_WINDOW})::timestamp AT TIME ZONE 'Asia/Jakarta' > $1
@@ -785,7 +785,7 @@ export class World {
 
   private async cancel(): Promise<string> {
     const n = await this.pickRow(
-      `SELECT id, user_id FROM credit_notes WHERE NOT is_closed ORDER BY id LIMIT 100`,
+      `SELECT id, user_id FROM credit_notes WHERE status = 'open' ORDER BY id LIMIT 100`,
     );
     if (!n) return 'no open note';
     await cancelNote(n.user_id, n.id);
@@ -796,7 +796,7 @@ export class World {
   private async creditBuy(): Promise<string> {
     const n = await this.pickRow(
       `SELECT id, user_id, (amount - traded_amount - reserved_amount)::text AS left FROM credit_notes
-        WHERE NOT is_closed AND end_time > $1 AND amount - traded_amount - reserved_amount > 0 ORDER BY id LIMIT 100`,
+        WHERE status = 'open' AND end_time > $1 AND amount - traded_amount - reserved_amount > 0 ORDER BY id LIMIT 100`,
       [new Date(this.t)],
     );
     if (!n) return 'no note to buy';

@@ -291,16 +291,16 @@ describe('the repayment plan, shrinking assets and early payoff', function () {
     const partB = await noteOf(b.token, assetB.id, 1_000_000);
     await repay(loan, 1);
     // A holds less than the 5,000,000 offered: the note closes, its amount is tradable again.
-    expect((await CreditNote.findByPk(whole))!.isClosed).to.equal(true);
+    expect((await CreditNote.findByPk(whole))!.status).to.equal('withdrawn');
     await assetA.reload();
     expect(assetA.maxTradableAmount).to.equal(assetA.principal);
     // B still holds more than 3,000,000: both notes stay open and the rest is tradable.
     await assetB.reload();
     expect(assetB.principal > 3_000_000n).to.equal(true);
     expect([
-      (await CreditNote.findByPk(partA))!.isClosed,
-      (await CreditNote.findByPk(partB))!.isClosed,
-    ]).to.deep.equal([false, false]);
+      (await CreditNote.findByPk(partA))!.status,
+      (await CreditNote.findByPk(partB))!.status,
+    ]).to.deep.equal(['open', 'open']);
     expect(assetB.maxTradableAmount).to.equal(assetB.principal - 3_000_000n);
     await expectSound(loan);
     // A buyer of the closed note is refused at once.

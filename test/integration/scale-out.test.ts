@@ -850,9 +850,9 @@ describe('scale-out: two web, two worker and a scheduler process (compiled, from
         traded_amount: string;
         reserved_amount: string;
         sold: string;
-        is_closed: boolean;
+        status: string;
       }>(
-        `SELECT n.id::text, n.amount::text, n.traded_amount::text, n.reserved_amount::text, n.is_closed,
+        `SELECT n.id::text, n.amount::text, n.traded_amount::text, n.reserved_amount::text, n.status,
                 (SELECT COALESCE(SUM(c.principal), 0) FROM credit_orders c WHERE c.note_id = n.id AND c.status = 'success')::text AS sold
            FROM credit_notes n`,
       );

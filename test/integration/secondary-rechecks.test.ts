@@ -16,7 +16,7 @@ import { clearRepayment } from '../../src/modules/repayments/repayments.service'
 import { RepaymentPlan, RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
 import { CreditNote } from '../../src/modules/transfers/credit-note.model';
 import { CreditOrder } from '../../src/modules/transfers/credit-order.model';
-import { confirmCreditOrder } from '../../src/modules/transfers/credit-orders.service';
+import { confirmCreditOrder } from '../../src/modules/transfers/credit-order-confirmation.service';
 import { QueueName } from '../../src/queues/queues';
 import { eventually } from '../helpers/api';
 import { testDb } from '../helpers/context';
@@ -265,7 +265,7 @@ describe('the secondary market re-checks at every step', function () {
     await paymentStarted(id);
     await reportRepayment(m, s.loan, 1, { principal: 6_000_000, payoff: true });
     await eventually(async () => (await s.loan.reload()).status === 'repaid');
-    expect((await CreditNote.findByPk(noteId))!.isClosed).to.equal(true);
+    expect((await CreditNote.findByPk(noteId))!.status).to.equal('withdrawn');
     await custodian.pay(id);
     const o = await settled(id);
     expect(o.status).to.equal('failed');

@@ -12,9 +12,9 @@ import { expireNotes } from '../../src/modules/transfers/notes.service';
 import { CreditOrder } from '../../src/modules/transfers/credit-order.model';
 import {
   confirmCreditOrder,
-  creditOrderView,
   sweepCreditOrders,
-} from '../../src/modules/transfers/credit-orders.service';
+} from '../../src/modules/transfers/credit-order-confirmation.service';
+import { creditOrderView } from '../../src/modules/transfers/credit-order-placement.service';
 import { RepaymentSchedule } from '../../src/modules/schedules/schedule.model';
 import {
   AccountType,
@@ -238,7 +238,7 @@ describe('secondary market: assets and notes', function () {
     );
     advanceClock(rt.config.market.noteLifetimeHours * 3_600_000 + 1_000);
     expect(await expireNotes()).to.be.greaterThan(0);
-    expect((await CreditNote.findByPk(note.body.id))!.isClosed).to.equal(true);
+    expect((await CreditNote.findByPk(note.body.id))!.status).to.equal('expired');
     expect((await asset.reload()).maxTradableAmount).to.equal(1_000_000n);
     expect(
       (
@@ -387,7 +387,7 @@ describe('secondary market: assets and notes', function () {
       expect((await asset.reload()).status).to.equal('transferred');
       const rows = await RepaymentSchedule.findAll({ where: { loanId: loan.id } });
       expect(rows.map((r) => String(r.userId))).to.deep.equal([buyer.userId]);
-      expect((await CreditNote.findByPk(noteId))!.isClosed).to.equal(true);
+      expect((await CreditNote.findByPk(noteId))!.status).to.equal('sold_out');
       expect(await bal(seller.userId, 'invested')).to.equal(0n);
     });
 

@@ -1,3 +1,4 @@
+import type { BankCardStatus } from './bank-card.states';
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
 
 /** An investor's bank card: the number encrypted at rest; rebinding marks the old one replaced. */
@@ -22,7 +23,7 @@ export class BankCard extends Model {
   declare cardLast4: string;
 
   @Column({ type: DataType.TEXT, allowNull: false })
-  declare status: 'active' | 'replaced';
+  declare status: BankCardStatus;
 
   @Column({ type: DataType.DATE, allowNull: true, field: 'replaced_at' })
   declare replacedAt: Date | null;

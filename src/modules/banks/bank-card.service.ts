@@ -1,3 +1,4 @@
+import { bankCardMachine, BankCardStatus } from './bank-card.states';
 import type { Redis } from 'ioredis';
 import { Op, Transaction, UniqueConstraintError } from 'sequelize';
 import type { Config } from '../../../config';
@@ -61,7 +62,7 @@ export async function bindCard(
   const { cipher } = deps;
   // The password is checked before the transaction (a slow hash must not hold the user's row),
   // and only when this binding would replace another card.
-  const current = await BankCard.findOne({ where: { userId, status: 'active' } });
+  const current = await BankCard.findOne({ where: { userId, status: BankCardStatus.Active } });
   const replacing = (c: BankCard | null | undefined) =>
     !!c && (c.cardHash !== cipher.lookupHash(input.cardNo) || c.bankCode !== input.bankCode);
   let reauthenticated = false;
@@ -98,7 +99,7 @@ export async function bindCard(
       }
       const cardHash = cipher.lookupHash(input.cardNo);
       const active = await BankCard.findAll({
-        where: { status: 'active', [Op.or]: [{ userId }, { cardHash }] },
+        where: { status: BankCardStatus.Active, [Op.or]: [{ userId }, { cardHash }] },
         transaction,
       });
       if (active.some((c) => String(c.userId) !== String(userId))) throw alreadyBound();
@@ -107,7 +108,13 @@ export async function bindCard(
         return { card: cardView(own, bank), created: false, replaced: false };
       // A card bound meanwhile (another request) makes this a replacement after all.
       if (own && !reauthenticated) throw reauthRequired();
-      if (own) await own.update({ status: 'replaced', replacedAt: now() }, { transaction });
+      if (own)
+        await bankCardMachine.transition(
+          own,
+          BankCardStatus.Replaced,
+          { replacedAt: now() },
+          { transaction },
+        );
       const card = await BankCard.create(
         {
           userId,
@@ -115,7 +122,7 @@ export async function bindCard(
           cardEncrypted: cipher.encrypt(input.cardNo),
           cardHash,
           cardLast4: input.cardNo.slice(-4),
-          status: 'active',
+          status: BankCardStatus.Active,
         },
         { transaction },
       );
@@ -132,7 +139,7 @@ const reauthRequired = (why = 'replacing a bound card needs your password') =>
 
 /** The investor's active card, masked, or null. */
 export async function activeCard(userId: string): Promise<BankCardView | null> {
-  const card = await BankCard.findOne({ where: { userId, status: 'active' } });
+  const card = await BankCard.findOne({ where: { userId, status: BankCardStatus.Active } });
   if (!card) return null;
   const bank = (await Bank.findByPk(card.bankCode))!;
   return cardView(card, bank);

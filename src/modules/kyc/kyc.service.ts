@@ -10,7 +10,7 @@ import { enqueueRecovery } from '../../queues/queues';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { User } from '../users/user.model';
 import { KycVerification } from './kyc.model';
-import { KycStatus, kycMachine } from './kyc.states';
+import { investorKycMachine, KycStatus, kycMachine } from './kyc.states';
 
 /** The SPEC's KYC answer: manual approval counts as verified (seed 000 item 3). */
 export const kycView = (status: KycStatus) => ({ verified: status === KycStatus.Verified, status });
@@ -65,7 +65,7 @@ export async function submitKyc(
         },
         { transaction },
       );
-      await user.update({ kycStatus: KycStatus.Pending }, { transaction });
+      await investorKycMachine.transition(user, KycStatus.Pending, {}, { transaction });
       await enqueueAfterCommit('kyc.verify', { verificationId: String(v.id) }, { transaction });
       return kycView(KycStatus.Pending);
     });
@@ -76,7 +76,7 @@ export async function submitKyc(
 }
 
 /** Moves a submission and its investor to `to` (users row locked first, then the submission). */
-async function decide(
+async function recordKycOutcome(
   verificationId: string,
   to: KycStatus.Verified | KycStatus.ManualReview | KycStatus.Rejected,
   expected: KycStatus,
@@ -91,10 +91,8 @@ async function decide(
       lock: Transaction.LOCK.NO_KEY_UPDATE,
     }))!;
     if (v.status !== expected) return undefined;
-    kycMachine.assert(v.status, to);
-    kycMachine.assert(user.kycStatus, to);
-    await v.update({ status: to, ...fields }, { transaction });
-    await user.update({ kycStatus: to }, { transaction });
+    await kycMachine.transition(v, to, fields, { transaction });
+    await investorKycMachine.transition(user, to, {}, { transaction });
     return v;
   });
 }
@@ -115,7 +113,7 @@ export async function runKycCheck(
     requestId: `kyc-${v.id}`,
   });
   const to = result.outcome === 'passed' ? KycStatus.Verified : KycStatus.ManualReview;
-  await decide(verificationId, to, KycStatus.Pending, {
+  await recordKycOutcome(verificationId, to, KycStatus.Pending, {
     verifiedBy: to === KycStatus.Verified ? 'provider' : null,
     reason: result.reason ?? null,
   });
@@ -144,7 +142,7 @@ export async function sweepKyc(
   );
   let toManualReview = 0;
   for (const r of rows.filter((x) => x.expired)) {
-    const moved = await decide(String(r.id), KycStatus.ManualReview, KycStatus.Pending, {
+    const moved = await recordKycOutcome(String(r.id), KycStatus.ManualReview, KycStatus.Pending, {
       reason: 'the KYC provider did not answer: manual review',
     });
     if (moved) toManualReview += 1;
@@ -166,7 +164,7 @@ export async function reviewKyc(
   decision: { approve: true; admin: string } | { approve: false; admin: string; reason: string },
 ): Promise<{ id: string; status: KycStatus }> {
   const to = decision.approve ? KycStatus.Verified : KycStatus.Rejected;
-  const v = await decide(verificationId, to, KycStatus.ManualReview, {
+  const v = await recordKycOutcome(verificationId, to, KycStatus.ManualReview, {
     verifiedBy: decision.approve ? 'admin' : null,
     reason: decision.approve ? null : decision.reason,
     reviewedBy: decision.admin,

@@ -21,3 +21,6 @@ export const kycMachine = new StateMachine<KycStatus>('kyc', {
   [KycStatus.Rejected]: [KycStatus.Pending],
   [KycStatus.Verified]: [],
 });
+
+/** The same table over the investor's row (users.kyc_status follows its latest submission). */
+export const investorKycMachine = kycMachine.onField('kycStatus');

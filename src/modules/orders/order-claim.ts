@@ -1,5 +1,6 @@
 import { QueryTypes, type Transaction } from 'sequelize';
 import { withTransaction } from '../../lib/db';
+import { AppError } from '../../lib/errors';
 import { now } from '../../lib/clock';
 import { toIdr } from '../../lib/money';
 import { KycStatus } from '../kyc/kyc.states';
@@ -11,6 +12,7 @@ import { enqueueManyAfterCommit } from '../outbox/outbox.service';
 import { InstructionStatus } from '../payments/instruction.states';
 import { PaymentInstruction } from '../payments/payment.model';
 import { Asset } from '../assets/asset.model';
+import { AssetStatus } from '../assets/asset.states';
 import { Order } from './order.model';
 import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
 import { partnerIdentities, type LockDeps } from './orders.service';
@@ -252,29 +254,33 @@ async function decideAndWrite(
   const instructionIds: string[] = [];
 
   if (rejected.length > 0) {
-    orderMachine.assert(OrderStatus.Pending, OrderStatus.Rejected);
-    await q(
+    const moved = await q(
       `UPDATE orders o SET status = 'rejected', fail_code = v.code, fail_reason = v.reason,
               ended_at = $4, updated_at = $4
          FROM unnest($1::bigint[], $2::text[], $3::text[]) AS v(id, code, reason)
-        WHERE o.id = v.id`,
+        WHERE o.id = v.id AND o.status = ANY($5::text[])
+        RETURNING o.id`,
       [
         rejected.map((d) => d.id),
         rejected.map((d) => d.fail!.code),
         rejected.map((d) => d.fail!.reason),
         at,
+        orderMachine.sourcesOf(OrderStatus.Rejected),
       ],
     );
+    movedAll(moved, rejected.length, OrderStatus.Rejected);
   }
   if (cards.length > 0) {
-    orderMachine.assert(OrderStatus.Pending, OrderStatus.Locked);
+    // pending → locked → paying in one statement: the share is reserved below, before COMMIT.
     orderMachine.assert(OrderStatus.Locked, OrderStatus.Paying);
-    await q(
+    const moved = await q(
       `UPDATE orders SET status = 'paying', holds_lock = true, locked_at = $2, lock_expires_at = $3,
               updated_at = $2
-        WHERE id = ANY($1::bigint[])`,
-      [cards.map((d) => d.id), at, expiresAt],
+        WHERE id = ANY($1::bigint[]) AND status = ANY($4::text[])
+        RETURNING id`,
+      [cards.map((d) => d.id), at, expiresAt, orderMachine.sourcesOf(OrderStatus.Locked)],
     );
+    movedAll(moved, cards.length, OrderStatus.Paying);
     const instructions = await PaymentInstruction.bulkCreate(
       cards.map((d) => ({
         kind: 'collection' as const,
@@ -301,7 +307,6 @@ async function decideAndWrite(
     );
   }
   if (wallets.length > 0) {
-    orderMachine.assert(OrderStatus.Pending, OrderStatus.Locked);
     orderMachine.assert(OrderStatus.Locked, OrderStatus.Paid);
     await postTransactions(
       wallets.flatMap((d): Posting[] => [
@@ -334,16 +339,19 @@ async function decideAndWrite(
         principal: d.amount,
         maxTradableAmount: d.amount,
         tradeCount: 0,
-        status: 'holding' as const,
+        status: AssetStatus.Holding,
       })),
       { transaction, returning: false },
     );
-    await q(
+    // pending → locked → paid in one statement (the wallet pays at once).
+    const moved = await q(
       `UPDATE orders SET status = 'paid', holds_lock = false, locked_at = $2, paid_at = $2,
               ended_at = $2, updated_at = $2
-        WHERE id = ANY($1::bigint[])`,
-      [wallets.map((d) => d.id), at],
+        WHERE id = ANY($1::bigint[]) AND status = ANY($3::text[])
+        RETURNING id`,
+      [wallets.map((d) => d.id), at, orderMachine.sourcesOf(OrderStatus.Locked)],
     );
+    movedAll(moved, wallets.length, OrderStatus.Paid);
   }
 
   // Last before COMMIT: the whole batch's reservation in one statement that can never oversell.
@@ -364,4 +372,15 @@ async function decideAndWrite(
     if (row.full) await enqueueManyAfterCommit('loan.settle', [{ loanId }], { transaction });
   }
   return { decided: batch.map((d) => d.id), instructions: instructionIds };
+}
+
+/** A batch UPDATE guarded by the table's sources must move every row it names (they are locked). */
+function movedAll(rows: object[], expected: number, to: OrderStatus): void {
+  if (rows.length !== expected)
+    throw new AppError(
+      'INVALID_STATE_TRANSITION',
+      `order batch: ${expected - rows.length} of ${expected} orders cannot move to ${to}`,
+      [],
+      { retryable: false },
+    );
 }

@@ -1,10 +1,11 @@
-import { QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, Transaction } from 'sequelize';
 import type { Queue } from 'bullmq';
 import type { PartnerPort } from '../../adapters/partner';
 import type { Config } from '../../../config';
 import type { PiiCipher } from '../../lib/crypto';
 import { sha256Hex } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
+import { createOnce } from '../../lib/create-once';
 import { AppError, isAppError } from '../../lib/errors';
 import { now, nowMs } from '../../lib/clock';
 import { planted } from '../../lib/plants';
@@ -25,6 +26,7 @@ import { claimPendingOrders } from './order-claim';
 import { Asset } from '../assets/asset.model';
 import { Order } from './order.model';
 import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
+import { AssetStatus } from '../assets/asset.states';
 
 /** The SPEC's order out. */
 export const orderView = (o: Order) => ({
@@ -39,17 +41,6 @@ export const orderView = (o: Order) => ({
   paidAt: o.paidAt,
 });
 
-/** Moves an order along its state machine (throws on a move the table does not list). */
-export async function moveOrder(
-  order: Order,
-  to: OrderStatus,
-  fields: Partial<Order>,
-  transaction: Transaction,
-): Promise<void> {
-  orderMachine.assert(order.status, to);
-  await order.update({ ...fields, status: to }, { transaction });
-}
-
 /**
  * POST /api/v1/orders: records a pending order and hands it to the lock job (outbox), nothing
  * else. Idempotency-Key: the same key and body return the same order; another body is 409.
@@ -59,52 +50,50 @@ export async function placeOrder(
   input: { creditorNo: string; amount: number; payWith: 'card' | 'wallet' },
   idempotencyKey?: string,
 ): Promise<Order> {
-  const requestHash = sha256Hex(JSON.stringify([input.creditorNo, input.amount, input.payWith]));
-  const replay = async () => {
-    const prior = await Order.findOne({ where: { userId, idempotencyKey } });
-    if (!prior) return undefined;
-    if (prior.requestHash !== requestHash)
-      throw new AppError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used for another order');
-    return prior;
-  };
-  if (idempotencyKey) {
-    const prior = await replay();
-    if (prior) return prior;
-  }
-  // One autocommit statement: the loan looked up, the order and its lock job's outbox row
-  // written together (no transaction round trips on the busiest route).
-  let rows: Order[];
-  try {
-    rows = await Order.sequelize!.query(
-      `WITH loan AS (SELECT id, creditor_no FROM loans WHERE creditor_no = $2),
-       placed AS (
-         INSERT INTO orders (user_id, loan_id, creditor_no, amount, pay_with, status,
-                             idempotency_key, request_hash, created_at, updated_at)
-         SELECT $1, loan.id, loan.creditor_no, $3, $4, 'pending', $5, $6, $7, $7 FROM loan
-         RETURNING *),
-       lock_job AS (SELECT jsonb_build_object('orderId', id::text) AS payload, created_at AS at
-                      FROM placed),
-       ${outboxCte('order.lock', 'lock_job')}
-       SELECT placed.*, (SELECT id FROM outbox_row)::text AS outbox_id FROM placed`,
-      {
-        bind: [
-          userId,
-          input.creditorNo,
-          String(input.amount),
-          input.payWith,
-          idempotencyKey ?? null,
-          requestHash,
-          now(),
-        ],
-        type: QueryTypes.SELECT,
-        model: Order,
-        mapToModel: true,
-      },
-    );
-  } catch (err) {
-    if (err instanceof UniqueConstraintError && idempotencyKey) return (await replay())!;
-    throw err;
-  }
+  return createOnce({
+    idempotencyKey,
+    requestHash: sha256Hex(JSON.stringify([input.creditorNo, input.amount, input.payWith])),
+    conflict: 'another order',
+    findPrior: () => Order.findOne({ where: { userId, idempotencyKey } }),
+    create: () => insertOrder(userId, input, idempotencyKey),
+  });
+}
+
+/**
+ * One autocommit statement: the loan looked up, the order and its lock job's outbox row written
+ * together (no transaction round trips on the busiest route); the job kicked after it.
+ */
+async function insertOrder(
+  userId: string,
+  input: { creditorNo: string; amount: number; payWith: 'card' | 'wallet' },
+  idempotencyKey: string | undefined,
+): Promise<Order> {
+  const rows = await Order.sequelize!.query(
+    `WITH loan AS (SELECT id, creditor_no FROM loans WHERE creditor_no = $2),
+     placed AS (
+       INSERT INTO orders (user_id, loan_id, creditor_no, amount, pay_with, status,
+                           idempotency_key, request_hash, created_at, updated_at)
+       SELECT $1, loan.id, loan.creditor_no, $3, $4, 'pending', $5, $6, $7, $7 FROM loan
+       RETURNING *),
+     lock_job AS (SELECT jsonb_build_object('orderId', id::text) AS payload, created_at AS at
+                    FROM placed),
+     ${outboxCte('order.lock', 'lock_job')}
+     SELECT placed.*, (SELECT id FROM outbox_row)::text AS outbox_id FROM placed`,
+    {
+      bind: [
+        userId,
+        input.creditorNo,
+        String(input.amount),
+        input.payWith,
+        idempotencyKey ?? null,
+        sha256Hex(JSON.stringify([input.creditorNo, input.amount, input.payWith])),
+        now(),
+      ],
+      type: QueryTypes.SELECT,
+      model: Order,
+      mapToModel: true,
+    },
+  );
   if (rows.length === 0)
     throw new AppError('NOT_FOUND', `no loan ${input.creditorNo}`, [
       { path: 'creditorNo', message: 'no such loan' },
@@ -197,11 +186,11 @@ export async function lockOrder(deps: LockDeps, orderId: string): Promise<OrderS
         lock: Transaction.LOCK.NO_KEY_UPDATE,
       }))!;
       if (o.status !== OrderStatus.Pending) return o.status;
-      await moveOrder(
+      await orderMachine.transition(
         o,
         OrderStatus.Rejected,
         { failCode: broken.code, failReason: broken.reason, endedAt: now() },
-        transaction,
+        { transaction },
       );
       return OrderStatus.Rejected;
     });
@@ -333,11 +322,11 @@ async function reserveAndPay(
   const expiresAt = new Date(at.getTime() + deps.config.lockTtlSeconds * 1000);
   // Everything else first: the loan row (the hot row every buyer of the loan waits for) is
   // touched by the last statement before COMMIT, so it is held for one round trip.
-  await moveOrder(
+  await orderMachine.transition(
     order,
     OrderStatus.Locked,
     { holdsLock: true, lockedAt: at, lockExpiresAt: expiresAt },
-    transaction,
+    { transaction },
   );
   let status: OrderStatus;
   if (order.payWith === 'wallet') {
@@ -368,7 +357,7 @@ async function reserveAndPay(
       },
       { transaction },
     );
-    await moveOrder(order, OrderStatus.Paying, {}, transaction);
+    await orderMachine.transition(order, OrderStatus.Paying, {}, { transaction });
     await enqueueAfterCommit(
       'order.expire',
       { orderId: String(order.id) },
@@ -440,15 +429,15 @@ export async function completePurchase(
       principal: order.amount,
       maxTradableAmount: order.amount,
       tradeCount: 0,
-      status: 'holding',
+      status: AssetStatus.Holding,
     },
     { transaction },
   );
-  await moveOrder(
+  await orderMachine.transition(
     order,
     OrderStatus.Paid,
     { holdsLock: false, paidAt: at, endedAt: at, failCode: null, failReason: null },
-    transaction,
+    { transaction },
   );
   const [loan] = await Order.sequelize!.query<{ full: boolean }>(
     reserved
@@ -484,7 +473,7 @@ export async function expireOrder(orderId: string): Promise<string> {
         retryable: true,
       });
     await releaseLock(order, transaction);
-    await moveOrder(
+    await orderMachine.transition(
       order,
       OrderStatus.Expired,
       {
@@ -492,7 +481,7 @@ export async function expireOrder(orderId: string): Promise<string> {
         failReason: 'the lock expired before the payment arrived',
         endedAt: now(),
       },
-      transaction,
+      { transaction },
     );
     return OrderStatus.Expired;
   });
@@ -539,11 +528,11 @@ export async function relockLatePayment(
     },
     { transaction },
   );
-  await moveOrder(
+  await orderMachine.transition(
     order,
     OrderStatus.Refunding,
     { failReason: `${order.failReason ?? ''} (paid late; no room left: refunding)`.trim() },
-    transaction,
+    { transaction },
   );
   await createInstruction(
     {

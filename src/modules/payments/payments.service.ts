@@ -14,7 +14,7 @@ import { enqueueDirect, enqueueRecovery } from '../../queues/queues';
 import { BankCard } from '../banks/bank-card.model';
 import { Loan } from '../loans/loan.model';
 import { kickCommitted, outboxCte } from '../outbox/outbox.service';
-import { markCreditOrderAbnormal } from '../transfers/credit-orders.service';
+import { markCreditOrderAbnormal } from '../transfers/credit-order-confirmation.service';
 import { CONFIRM_DECLINE, InstructionStatus, instructionMachine } from './instruction.states';
 import { applyInstructionEffect, type InstructionResult } from './payment-effects';
 import { GatewayCallback, PaymentInstruction } from './payment.model';
@@ -81,9 +81,10 @@ export async function resolveInstruction(
   if (r.amount !== undefined && r.amount !== i.amount) {
     const what = `amount mismatch: expected ${i.amount}, told ${r.amount} (${r.status})`;
     if (!OPEN.has(i.status)) return `${what}; instruction already ${i.status}`;
-    instructionMachine.assert(i.status, InstructionStatus.Held);
-    await i.update(
-      { status: InstructionStatus.Held, failReason: what, nextQueryAt: null },
+    await instructionMachine.transition(
+      i,
+      InstructionStatus.Held,
+      { failReason: what, nextQueryAt: null },
       { transaction },
     );
     return `${what}; held for finance`;
@@ -102,11 +103,11 @@ export async function resolveInstruction(
     if (CONFIRM_DECLINE.has(i.purpose) && !r.confirmed) {
       if (i.status === InstructionStatus.Declined) return 'duplicate decline';
       const wait = opts.declineConfirmSeconds ?? DEFAULT_DECLINE_CONFIRM_SECONDS;
-      instructionMachine.assert(i.status, InstructionStatus.Declined);
-      await i.update(
+      await instructionMachine.transition(
+        i,
+        InstructionStatus.Declined,
         {
           ...fields,
-          status: InstructionStatus.Declined,
           failReason: r.failReason ?? null,
           nextQueryAt: new Date(nowMs() + wait * 1000),
         },
@@ -114,11 +115,9 @@ export async function resolveInstruction(
       );
       return `declined; a status query confirms it in ${wait} s`;
     }
-    instructionMachine.assert(i.status, InstructionStatus.Failed);
     // Written with its outcome, in one UPDATE (recordOutcome).
-    i.set({
+    instructionMachine.stage(i, InstructionStatus.Failed, {
       ...fields,
-      status: InstructionStatus.Failed,
       resolvedAt: now(),
       failReason: r.failReason ?? i.failReason ?? null,
       nextQueryAt: null,
@@ -126,11 +125,9 @@ export async function resolveInstruction(
     return recordOutcome(i, await applyInstructionEffect(i, r, transaction), transaction);
   }
   const late = i.status === InstructionStatus.Failed;
-  instructionMachine.assert(i.status, InstructionStatus.Succeeded);
   // Written with its outcome, in one UPDATE (recordOutcome).
-  i.set({
+  instructionMachine.stage(i, InstructionStatus.Succeeded, {
     ...fields,
-    status: InstructionStatus.Succeeded,
     resolvedAt: now(),
     failReason: null,
     nextQueryAt: null,
@@ -169,8 +166,7 @@ export async function resolveHeldInstruction(
         `instruction ${i.id} is ${i.status}, not held`,
       );
     const to = status === 'success' ? InstructionStatus.Succeeded : InstructionStatus.Failed;
-    instructionMachine.assert(i.status, to);
-    await i.update({ status: to, resolvedAt: now() }, { transaction });
+    await instructionMachine.transition(i, to, { resolvedAt: now() }, { transaction });
     return recordOutcome(
       i,
       await applyInstructionEffect(
@@ -260,8 +256,16 @@ export async function submitInstruction(deps: PaymentDeps, instructionId: string
   await PaymentInstruction.sequelize!.query(
     `UPDATE payment_instructions SET status = 'submitted', submitted_at = $4, gateway_txn_id = COALESCE(gateway_txn_id, $2),
             next_query_at = $3, updated_at = $4
-      WHERE id = $1 AND status = 'created'`,
-    { bind: [i.id, res.gatewayTxnId ?? null, new Date(nowMs() + 60_000), now()] },
+      WHERE id = $1 AND status = ANY($5::text[])`,
+    {
+      bind: [
+        i.id,
+        res.gatewayTxnId ?? null,
+        new Date(nowMs() + 60_000),
+        now(),
+        instructionMachine.sourcesOf(InstructionStatus.Submitted),
+      ],
+    },
   );
   return 'submitted';
 }
@@ -335,11 +339,21 @@ export async function queryInstruction(deps: PaymentDeps, instructionId: string)
   }
   await PaymentInstruction.sequelize!.query(
     `UPDATE payment_instructions
-        SET status = CASE WHEN status = 'submitted' THEN 'unknown' ELSE status END,
+        SET status = CASE WHEN status = ANY($4::text[]) THEN 'unknown' ELSE status END,
             query_attempts = query_attempts + 1,
             next_query_at = $2, updated_at = $3
       WHERE id = $1 AND status IN ('submitted', 'unknown', 'created', 'declined')`,
-    { bind: [i.id, new Date(nowMs() + queryBackoffSeconds(i.queryAttempts) * 1000), now()] },
+    {
+      bind: [
+        i.id,
+        new Date(nowMs() + queryBackoffSeconds(i.queryAttempts) * 1000),
+        now(),
+        // submitted → unknown; the others keep their state and only their next query moves
+        [InstructionStatus.Submitted].filter((f) =>
+          instructionMachine.can(f, InstructionStatus.Unknown),
+        ),
+      ],
+    },
   );
   // A buyer payment of the secondary market without an answer makes its order abnormal.
   if (i.purpose === 'transfer' && !declined) await markCreditOrderAbnormal(i.refId);

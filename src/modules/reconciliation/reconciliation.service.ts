@@ -272,11 +272,11 @@ export async function reconcile(
     });
   for (const r of await q(
     `SELECT a.id, a.principal::text AS amount, a.max_tradable_amount::text AS tradable,
-            COALESCE(SUM(n.amount - n.traded_amount) FILTER (WHERE NOT n.is_closed), 0)::text AS offered
+            COALESCE(SUM(n.amount - n.traded_amount) FILTER (WHERE n.status = 'open'), 0)::text AS offered
        FROM assets a LEFT JOIN credit_notes n ON n.asset_id = a.id
       WHERE ${inLoans('a.loan_id')}
       GROUP BY a.id
-     HAVING a.max_tradable_amount <> a.principal - COALESCE(SUM(n.amount - n.traded_amount) FILTER (WHERE NOT n.is_closed), 0)`,
+     HAVING a.max_tradable_amount <> a.principal - COALESCE(SUM(n.amount - n.traded_amount) FILTER (WHERE n.status = 'open'), 0)`,
     L,
   ))
     out.push({

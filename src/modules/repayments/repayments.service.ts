@@ -43,17 +43,6 @@ export const repaymentView = (r: Repayment) => ({
   holdReason: r.holdReason,
 });
 
-/** Moves a repayment along its state machine (throws on a move the table does not list). */
-async function moveRepayment(
-  r: Repayment,
-  to: RepaymentStatus,
-  fields: Partial<Repayment>,
-  transaction: Transaction,
-): Promise<void> {
-  repaymentMachine.assert(r.status, to);
-  await r.update({ ...fields, status: to }, { transaction });
-}
-
 /**
  * Records a reported repayment and asks the gateway to confirm the money in escrow (a custody
  * transfer instruction), in one transaction. Idempotent by repaymentNo: the same body again is
@@ -157,7 +146,12 @@ export async function repaymentArrived(
     return `repayment already ${r.status}`;
   if (!ok) {
     const reason = `the money did not arrive in escrow: ${failReason ?? 'gateway failure'}`;
-    await moveRepayment(r, RepaymentStatus.Failed, { holdReason: reason }, transaction);
+    await repaymentMachine.transition(
+      r,
+      RepaymentStatus.Failed,
+      { holdReason: reason },
+      { transaction },
+    );
     await notifyPartner(
       {
         event: 'repayment_failed',
@@ -182,7 +176,12 @@ export async function repaymentArrived(
     },
     { transaction },
   );
-  await moveRepayment(r, RepaymentStatus.Arrived, { holdReason: null }, transaction);
+  await repaymentMachine.transition(
+    r,
+    RepaymentStatus.Arrived,
+    { holdReason: null },
+    { transaction },
+  );
   await enqueueAfterCommit('repayment.clear', { repaymentId: String(r.id) }, { transaction });
   return late ? 'repayment arrived after its failure' : 'repayment arrived';
 }
@@ -228,11 +227,11 @@ export async function clearRepayment(
       lock: Transaction.LOCK.NO_KEY_UPDATE,
     }))!;
     const hold = async (code: RepaymentHoldCode, reason: string) => {
-      await moveRepayment(
+      await repaymentMachine.transition(
         r,
         RepaymentStatus.Held,
         { holdCode: code, holdReason: `schedule: ${reason}` },
-        transaction,
+        { transaction },
       );
       await notifyPartner(
         {
@@ -381,11 +380,11 @@ export async function clearRepayment(
       [...shares.values()].map((s) => ({ assetId: s.assetId, principal: s.principal })),
       { transaction },
     );
-    await moveRepayment(
+    await repaymentMachine.transition(
       r,
       RepaymentStatus.Cleared,
       { holdCode: null, holdReason: null, clearedAt: at },
-      transaction,
+      { transaction },
     );
     await loan.update(
       {
@@ -416,8 +415,12 @@ export async function clearRepayment(
     for (const w of waiting)
       await enqueueAfterCommit('repayment.clear', { repaymentId: String(w.id) }, { transaction });
     if (settled.length === plan.length) {
-      loanMachine.assert(loan.status, LoanStatus.Repaid);
-      await loan.update({ status: LoanStatus.Repaid, repaidAt: r.paidAt }, { transaction });
+      await loanMachine.transition(
+        loan,
+        LoanStatus.Repaid,
+        { repaidAt: r.paidAt },
+        { transaction },
+      );
       await notifyPartner(
         {
           event: 'loan_repaid',
@@ -432,8 +435,7 @@ export async function clearRepayment(
     if (loan.status === LoanStatus.Overdue) {
       const stillLate = plan.some((p) => p.period > r.period && p.dueDate < today());
       if (!stillLate) {
-        loanMachine.assert(loan.status, LoanStatus.Repaying);
-        await loan.update({ status: LoanStatus.Repaying }, { transaction });
+        await loanMachine.transition(loan, LoanStatus.Repaying, {}, { transaction });
       }
     }
     return 'cleared';
@@ -475,7 +477,7 @@ export async function returnRepayment(repaymentId: string): Promise<string> {
       },
       { transaction },
     );
-    await moveRepayment(r, RepaymentStatus.Returning, {}, transaction);
+    await repaymentMachine.transition(r, RepaymentStatus.Returning, {}, { transaction });
     return `returning ${r.total} to the partner (attempt ${attempt})`;
   });
 }
@@ -493,11 +495,11 @@ export async function repaymentReturned(
   }))!;
   if (r.status !== RepaymentStatus.Returning) return `repayment already ${r.status}`;
   if (!ok) {
-    await moveRepayment(
+    await repaymentMachine.transition(
       r,
       RepaymentStatus.Held,
       { holdReason: `${r.holdReason ?? ''} (return failed: ${failReason ?? 'gateway failure'})` },
-      transaction,
+      { transaction },
     );
     return 'return failed; held again';
   }
@@ -513,7 +515,7 @@ export async function repaymentReturned(
     },
     { transaction },
   );
-  await moveRepayment(r, RepaymentStatus.Returned, {}, transaction);
+  await repaymentMachine.transition(r, RepaymentStatus.Returned, {}, { transaction });
   await notifyPartner(
     {
       event: 'repayment_returned',

@@ -23,16 +23,7 @@ import {
   type ScheduleRow,
 } from '../schedules/schedule';
 import { endOfJakartaDay, jakartaDate, now, nowMs } from '../../lib/clock';
-
-const move = async (
-  loan: Loan,
-  to: LoanStatus,
-  fields: Partial<Loan>,
-  transaction: Transaction,
-) => {
-  loanMachine.assert(loan.status, to);
-  await loan.update({ ...fields, status: to }, { transaction });
-};
+import { AssetStatus } from '../assets/asset.states';
 
 /**
  * The loan.settle job (SPEC §3, seed 定时任务), one transaction per run, the loan row locked:
@@ -53,7 +44,7 @@ export async function settleLoan(
     const due = nowMs() >= loan.deadline.getTime();
     if (loan.status === LoanStatus.Open) {
       if (!due && loan.boughtAmount < loan.amount) return 'open until the deadline';
-      await move(loan, LoanStatus.Settling, {}, transaction);
+      await loanMachine.transition(loan, LoanStatus.Settling, {}, { transaction });
     }
     if (loan.status === LoanStatus.Settling) {
       const [held] = await Loan.sequelize!.query<{ n: string; last: Date | null }>(
@@ -70,7 +61,7 @@ export async function settleLoan(
         return `settling: waiting for ${held.n} lock(s)`;
       }
       if (loan.boughtAmount === 0n) {
-        await move(loan, LoanStatus.Failed, {}, transaction);
+        await loanMachine.transition(loan, LoanStatus.Failed, {}, { transaction });
         await notifyPartner(
           {
             event: 'loan_failed',
@@ -84,7 +75,7 @@ export async function settleLoan(
       }
       if (loan.boughtAmount < loan.amount)
         await topUpBySuperInvestor(deps.config, loan, transaction);
-      await move(loan, LoanStatus.Full, {}, transaction);
+      await loanMachine.transition(loan, LoanStatus.Full, {}, { transaction });
     }
     if (loan.status === LoanStatus.Full) {
       await startDisbursement(loan, transaction);
@@ -138,7 +129,7 @@ async function topUpBySuperInvestor(
       principal: rest,
       maxTradableAmount: rest,
       tradeCount: 0,
-      status: 'holding',
+      status: AssetStatus.Holding,
     },
     { transaction },
   );
@@ -168,7 +159,7 @@ async function startDisbursement(loan: Loan, transaction: Transaction): Promise<
     },
     { transaction },
   );
-  await move(loan, LoanStatus.Disbursing, {}, transaction);
+  await loanMachine.transition(loan, LoanStatus.Disbursing, {}, { transaction });
   return attempt;
 }
 
@@ -211,7 +202,7 @@ async function fixRepaymentPlan(
     { transaction },
   );
   const assets = await Asset.findAll({
-    where: { loanId: loan.id, status: 'holding' },
+    where: { loanId: loan.id, status: AssetStatus.Holding },
     order: [['id', 'ASC']],
     transaction,
   });
@@ -234,7 +225,7 @@ async function fixRepaymentPlan(
   );
   await Asset.update(
     { interestStart: start },
-    { where: { loanId: loan.id, status: 'holding' }, transaction },
+    { where: { loanId: loan.id, status: AssetStatus.Holding }, transaction },
   );
   return plan;
 }
@@ -262,7 +253,7 @@ export async function disbursementResolved(
   }))!;
   if (!ok) {
     if (loan.status !== LoanStatus.Disbursing) return `loan already ${loan.status}`;
-    await move(loan, LoanStatus.DisburseFailed, {}, transaction);
+    await loanMachine.transition(loan, LoanStatus.DisburseFailed, {}, { transaction });
     await notifyPartner(
       {
         event: 'loan_disburse_failed',
@@ -297,7 +288,7 @@ export async function disbursementResolved(
   const loanTime = now();
   const plan = await fixRepaymentPlan(loan, jakartaDate(loanTime), transaction);
   const dueTime = endOfJakartaDay(plan[plan.length - 1].dueDate);
-  await move(loan, LoanStatus.Repaying, { loanTime, dueTime }, transaction);
+  await loanMachine.transition(loan, LoanStatus.Repaying, { loanTime, dueTime }, { transaction });
   await notifyPartner(
     {
       event: 'loan_disbursed',

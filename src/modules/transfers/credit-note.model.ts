@@ -1,5 +1,6 @@
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
 import { IdrColumn } from '../../lib/model-columns';
+import type { CreditNoteStatus } from './credit-note.states';
 
 /** A note (挂牌): part of an asset offered on the secondary market, with the rules of its day. */
 @Table({ tableName: 'credit_notes' })
@@ -33,11 +34,8 @@ export class CreditNote extends Model {
   @Column({ type: DataType.JSONB, allowNull: false })
   declare config: Record<string, string | number>;
 
-  @Column({ type: DataType.BOOLEAN, allowNull: false, field: 'is_closed', defaultValue: false })
-  declare isClosed: boolean;
-
-  @Column({ type: DataType.BOOLEAN, allowNull: false, field: 'is_cancelled', defaultValue: false })
-  declare isCancelled: boolean;
+  @Column({ type: DataType.TEXT, allowNull: false, defaultValue: 'open' })
+  declare status: CreditNoteStatus;
 
   @Column({ type: DataType.DATE, allowNull: false, field: 'end_time' })
   declare endTime: Date;

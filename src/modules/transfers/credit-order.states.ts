@@ -52,3 +52,39 @@ export const creditOrderMachine = new StateMachine<CreditOrderStatus>('credit or
   [CreditOrderStatus.Success]: [],
   [CreditOrderStatus.Failed]: [],
 });
+
+/**
+ * The buyer's payment (credit_orders.buyer_payment_status): none → paid | failed | unknown;
+ * unknown → paid | failed (the status query's answer); failed → paid (a success the gateway
+ * sends after its decline: the money is reversed, never kept); paid is final.
+ */
+export const buyerPaymentMachine = new StateMachine<BuyerPaymentStatus>(
+  'buyer payment',
+  {
+    [BuyerPaymentStatus.None]: [
+      BuyerPaymentStatus.Paid,
+      BuyerPaymentStatus.Failed,
+      BuyerPaymentStatus.Unknown,
+    ],
+    [BuyerPaymentStatus.Unknown]: [BuyerPaymentStatus.Paid, BuyerPaymentStatus.Failed],
+    [BuyerPaymentStatus.Failed]: [BuyerPaymentStatus.Paid],
+    [BuyerPaymentStatus.Paid]: [],
+  },
+  'buyerPaymentStatus',
+);
+
+/**
+ * The seller's proceeds (credit_orders.seller_refund_status): none → paid (the settlement
+ * credits the seller's wallet in the same transaction as the transfer); paid is final. `failed`
+ * is kept from seed 003's codes; nothing moves a row there (the wallet credit cannot fail apart
+ * from the settlement, which rolls back whole).
+ */
+export const sellerProceedsMachine = new StateMachine<SellerRefundStatus>(
+  'seller proceeds',
+  {
+    [SellerRefundStatus.None]: [SellerRefundStatus.Paid],
+    [SellerRefundStatus.Paid]: [],
+    [SellerRefundStatus.Failed]: [],
+  },
+  'sellerRefundStatus',
+);

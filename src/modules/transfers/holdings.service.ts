@@ -3,6 +3,8 @@ import { now } from '../../lib/clock';
 import type { TxOptions } from '../../lib/db';
 import { toIdr } from '../../lib/money';
 import { Asset } from '../assets/asset.model';
+import { AssetStatus, assetMachine } from '../assets/asset.states';
+import { CreditNoteStatus, creditNoteMachine } from './credit-note.states';
 
 /** Principal one asset gets back. */
 export interface PrincipalBack {
@@ -39,7 +41,7 @@ export async function shrinkHoldings(
        FROM credit_notes n
        JOIN unnest($2::bigint[], $3::bigint[]) AS b(asset_id, back) ON b.asset_id = n.asset_id
        JOIN assets a ON a.id = n.asset_id
-      WHERE n.loan_id = $1 AND NOT n.is_closed
+      WHERE n.loan_id = $1 AND n.status = 'open'
       ORDER BY n.asset_id, n.id DESC
         FOR NO KEY UPDATE OF n`,
     { bind: [loanId, ids, amounts], type: QueryTypes.SELECT, transaction },
@@ -55,20 +57,36 @@ export async function shrinkHoldings(
   }
   if (closing.length > 0)
     await sequelize.query(
-      `UPDATE credit_notes SET is_closed = true, closed_at = $2, updated_at = $2 WHERE id = ANY($1::bigint[])`,
-      { bind: [closing, now()], transaction },
+      `UPDATE credit_notes SET status = $3, closed_at = $2, updated_at = $2
+        WHERE id = ANY($1::bigint[]) AND status = ANY($4::text[])`,
+      {
+        bind: [
+          closing,
+          now(),
+          CreditNoteStatus.Withdrawn,
+          creditNoteMachine.sourcesOf(CreditNoteStatus.Withdrawn),
+        ],
+        transaction,
+      },
     );
   // What still sits on open notes (every open note of these assets was read and locked above).
   await sequelize.query(
     `UPDATE assets a
         SET principal = a.principal - b.back,
             max_tradable_amount = a.principal - b.back - b.offered,
-            status = CASE WHEN a.principal = b.back AND a.status = 'holding' THEN 'repaid' ELSE a.status END,
+            status = CASE WHEN a.principal = b.back AND a.status = ANY($5::text[]) THEN $6 ELSE a.status END,
             updated_at = $4
        FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS b(asset_id, back, offered)
       WHERE a.id = b.asset_id`,
     {
-      bind: [ids, amounts, ids.map((id) => (offered.get(id) ?? 0n).toString()), now()],
+      bind: [
+        ids,
+        amounts,
+        ids.map((id) => (offered.get(id) ?? 0n).toString()),
+        now(),
+        assetMachine.sourcesOf(AssetStatus.Repaid),
+        AssetStatus.Repaid,
+      ],
       transaction,
     },
   );

@@ -1,93 +1,25 @@
 import { Op, QueryTypes, Transaction } from 'sequelize';
 import { withTransaction } from '../../lib/db';
 import { AppError, type ErrorCode } from '../../lib/errors';
-import { jakartaDate, now, nowMs, today } from '../../lib/clock';
+import { now, nowMs, today } from '../../lib/clock';
 import { Dec, idrToJson, mulFloor } from '../../lib/money';
 import { interestStartOf, Loan } from '../loans/loan.model';
 import { Asset } from '../assets/asset.model';
-import { RepaymentPlan, RepaymentSchedule } from '../schedules/schedule.model';
+import {
+  loadAssetContext,
+  ownedAssetContext,
+  transferRefusalOf,
+  type AssetContext,
+} from '../assets/assets.service';
 import { CreditNote } from './credit-note.model';
 import { noteInterest } from './interest';
+import { CreditNoteStatus, creditNoteMachine, noteFlags } from './credit-note.states';
 import {
-  canBuildCredit,
   discountedPrice,
-  isNoteOpen,
   REFUSAL_MESSAGES,
   type MarketRules,
   type TransferRefusal,
 } from './transfer.rules';
-
-/** An asset with what the transfer rules need: its loan, its schedule, the loan's last repayment date. */
-interface AssetContext {
-  asset: Asset;
-  loan: Loan;
-  rows: RepaymentSchedule[];
-  /** Due date of the loan's last repaid period (accrued interest runs from it), if any. */
-  lastRepaymentDate: string | null;
-}
-
-/**
- * An asset and what the rules read. With `lock`, the fixed order: the loan (shared, so that a
- * repayment clearing waits), then the asset.
- */
-async function loadContext(
-  assetId: string,
-  transaction?: Transaction,
-  lock = false,
-): Promise<AssetContext | undefined> {
-  const peek = await Asset.findByPk(assetId, { transaction });
-  if (!peek) return undefined;
-  const loan = (await Loan.findByPk(peek.loanId, {
-    transaction,
-    lock: lock ? Transaction.LOCK.SHARE : undefined,
-  }))!;
-  const asset = lock
-    ? (await Asset.findByPk(assetId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE }))!
-    : peek;
-  const rows = await RepaymentSchedule.findAll({
-    where: { assetId: asset.id },
-    order: [['period', 'ASC']],
-    transaction,
-  });
-  const last = await RepaymentPlan.findOne({
-    where: { loanId: loan.id, status: 'paid' },
-    order: [['period', 'DESC']],
-    transaction,
-  });
-  return { asset, loan, rows, lastRepaymentDate: last?.dueDate ?? null };
-}
-
-const nextPending = (rows: RepaymentSchedule[]) => rows.find((r) => r.status === 'pending');
-
-function refusalOf(
-  ctx: AssetContext,
-  rules: MarketRules,
-  today: string,
-  amount?: bigint,
-): TransferRefusal | undefined {
-  return canBuildCredit(
-    {
-      loan: {
-        status: ctx.loan.status,
-        termUnit: ctx.loan.termUnit,
-        term: ctx.loan.term,
-        repaymentMethod: ctx.loan.repaymentMethod,
-        dueDate: ctx.loan.dueTime ? jakartaDate(ctx.loan.dueTime) : null,
-      },
-      asset: {
-        status: ctx.asset.status,
-        principal: ctx.asset.principal,
-        maxTradableAmount: ctx.asset.maxTradableAmount,
-        tradeCount: ctx.asset.tradeCount,
-        interestStart: ctx.asset.interestStart,
-      },
-      nextRepaymentDate: nextPending(ctx.rows)?.dueDate ?? null,
-      today,
-      amount,
-    },
-    rules,
-  );
-}
 
 const refuse = (code: TransferRefusal): AppError =>
   new AppError(code as ErrorCode, REFUSAL_MESSAGES[code], [
@@ -111,81 +43,6 @@ function checkDiscount(amount: bigint, discountRate: string, rules: MarketRules)
         [{ path: 'discountRate', message: 'too high: the price would not cover the fee' }],
       );
   }
-}
-
-/** The SPEC's asset out (schedule on the detail only). */
-function assetView(ctx: AssetContext, withSchedule: boolean) {
-  return {
-    id: String(ctx.asset.id),
-    creditorNo: ctx.loan.creditorNo,
-    amount: idrToJson(ctx.asset.principal),
-    maxTradableAmount: idrToJson(ctx.asset.maxTradableAmount),
-    tradeCount: ctx.asset.tradeCount,
-    status: ctx.asset.status,
-    nextRepaymentDate: nextPending(ctx.rows)?.dueDate ?? null,
-    ...(withSchedule
-      ? {
-          schedule: ctx.rows.map((r) => ({
-            period: r.period,
-            dueDate: r.dueDate,
-            principal: idrToJson(r.principal),
-            interest: idrToJson(r.interest),
-            status: r.status,
-          })),
-        }
-      : {}),
-  };
-}
-
-/**
- * GET /api/v1/me/assets (seed 003 lists): every asset held, or by type — `transferable` (passes
- * canBuildCredit), `transferring` (has an open note), `transferred` (some of it was sold) —
- * with the totals of the seed (creditAmount, tradingTotalAmount, tradedTotalAmount).
- */
-export async function listAssets(
-  userId: string,
-  q: { type?: 'transferable' | 'transferring' | 'transferred'; page: number; pageSize: number },
-  rules: MarketRules,
-) {
-  const day = today();
-  const assets = await Asset.findAll({ where: { userId }, order: [['id', 'DESC']] });
-  const notes = await CreditNote.findAll({ where: { userId } });
-  const contexts: AssetContext[] = [];
-  for (const a of assets) contexts.push((await loadContext(a.id))!);
-  const open = (n: CreditNote) => isNoteOpen(n, nowMs());
-  let picked = contexts;
-  if (q.type === 'transferable')
-    picked = contexts.filter((c) => refusalOf(c, rules, day) === undefined);
-  if (q.type === 'transferring')
-    picked = contexts.filter((c) =>
-      notes.some((n) => String(n.assetId) === String(c.asset.id) && open(n)),
-    );
-  if (q.type === 'transferred')
-    picked = contexts.filter((c) =>
-      notes.some((n) => String(n.assetId) === String(c.asset.id) && n.tradedAmount > 0n),
-    );
-  const page = picked.slice((q.page - 1) * q.pageSize, q.page * q.pageSize);
-  const ids = new Set(picked.map((c) => String(c.asset.id)));
-  const mine = notes.filter((n) => ids.has(String(n.assetId)));
-  return {
-    items: page.map((c) => assetView(c, false)),
-    page: q.page,
-    pageSize: q.pageSize,
-    total: picked.length,
-    creditAmount: idrToJson(picked.reduce((s, c) => s + c.asset.maxTradableAmount, 0n)),
-    tradingTotalAmount: idrToJson(
-      mine.filter(open).reduce((s, n) => s + n.amount - n.tradedAmount, 0n),
-    ),
-    tradedTotalAmount: idrToJson(mine.reduce((s, n) => s + n.tradedAmount, 0n)),
-  };
-}
-
-/** GET /api/v1/me/assets/:id: one of the caller's assets with its schedule. */
-export async function assetDetail(userId: string, assetId: string) {
-  const ctx = await loadContext(assetId);
-  if (!ctx || String(ctx.asset.userId) !== String(userId))
-    throw new AppError('NOT_FOUND', 'no such asset');
-  return assetView(ctx, true);
 }
 
 /**
@@ -219,28 +76,16 @@ const configSnapshot = (rules: MarketRules) => ({
   note_lifetime_hours: rules.noteLifetimeHours,
 });
 
-async function ownedContext(
-  userId: string,
-  assetId: string,
-  transaction?: Transaction,
-  lock = false,
-) {
-  const ctx = await loadContext(assetId, transaction, lock);
-  if (!ctx || String(ctx.asset.userId) !== String(userId))
-    throw new AppError('NOT_FOUND', 'no such asset');
-  return ctx;
-}
-
 /** POST /api/v1/credit-notes/calc: the amount and discount checked, and what a buyer would owe. */
 export async function calcNote(
   userId: string,
   input: { assetId: string; amount: number; discountRate: string },
   rules: MarketRules,
 ) {
-  const ctx = await ownedContext(userId, input.assetId);
+  const ctx = await ownedAssetContext(userId, input.assetId);
   const day = today();
   const amount = BigInt(input.amount);
-  const refusal = refusalOf(ctx, rules, day, amount);
+  const refusal = transferRefusalOf(ctx, rules, day, amount);
   if (refusal) throw refuse(refusal);
   checkDiscount(amount, input.discountRate, rules);
   const { currentInterest, remainingInterest } = interestOf(ctx, amount, day);
@@ -257,22 +102,36 @@ export async function calcNote(
   };
 }
 
-/** The SPEC's note out; `isLong` adds the interest figures. */
-export async function noteView(n: CreditNote, isLong = false) {
-  const loan = (await Loan.findByPk(n.loanId))!;
-  const base = {
+/** The SPEC's note out (the loan read by the caller: one query for a page, not one per note). */
+function noteBase(n: CreditNote, creditorNo: string) {
+  return {
     id: String(n.id),
     assetId: String(n.assetId),
-    creditorNo: loan.creditorNo,
+    creditorNo,
     amount: idrToJson(n.amount),
     tradedAmount: idrToJson(n.tradedAmount),
     discountRate: new Dec(n.discountRate).toFixed(4),
-    isClosed: n.isClosed,
-    isCancelled: n.isCancelled,
+    ...noteFlags(n.status),
     endTime: n.endTime,
   };
+}
+
+/** A page of notes out, their loans' creditor numbers read in one query. */
+async function noteViews(notes: CreditNote[]) {
+  const loans = await Loan.findAll({
+    where: { id: [...new Set(notes.map((n) => String(n.loanId)))] },
+    attributes: ['id', 'creditorNo'],
+  });
+  const creditorNo = new Map(loans.map((l) => [String(l.id), l.creditorNo]));
+  return notes.map((n) => noteBase(n, creditorNo.get(String(n.loanId))!));
+}
+
+/** The SPEC's note out; `isLong` adds the interest figures. */
+export async function noteView(n: CreditNote, isLong = false) {
+  const loan = (await Loan.findByPk(n.loanId, { attributes: ['id', 'creditorNo'] }))!;
+  const base = noteBase(n, loan.creditorNo);
   if (!isLong) return base;
-  const ctx = (await loadContext(n.assetId))!;
+  const ctx = (await loadAssetContext(n.assetId))!;
   const { currentInterest, remainingInterest } = interestOf(
     ctx,
     n.amount - n.tradedAmount,
@@ -296,9 +155,9 @@ export async function createNote(
   rules: MarketRules,
 ): Promise<CreditNote> {
   return withTransaction(Asset.sequelize!, async (transaction) => {
-    const ctx = await ownedContext(userId, input.assetId, transaction, true);
+    const ctx = await ownedAssetContext(userId, input.assetId, transaction, true);
     const amount = BigInt(input.amount);
-    const refusal = refusalOf(ctx, rules, today(), amount);
+    const refusal = transferRefusalOf(ctx, rules, today(), amount);
     if (refusal) throw refuse(refusal);
     checkDiscount(amount, input.discountRate, rules);
     const note = await CreditNote.create(
@@ -331,23 +190,20 @@ export async function createNote(
 async function closeNote(
   note: CreditNote,
   asset: Asset,
-  cancelled: boolean,
+  to: CreditNoteStatus.Cancelled | CreditNoteStatus.Expired,
   transaction: Transaction,
 ): Promise<void> {
   await asset.update(
     { maxTradableAmount: asset.maxTradableAmount + (note.amount - note.tradedAmount) },
     { transaction },
   );
-  await note.update(
-    { isClosed: true, isCancelled: cancelled || note.isCancelled, closedAt: now() },
-    { transaction },
-  );
+  await creditNoteMachine.transition(note, to, { closedAt: now() }, { transaction });
 }
 
 /** Locks a note with the fixed order (loan shared → asset → note) and closes it if still open. */
 async function closeOpenNote(
   noteId: string,
-  opts: { cancelled: boolean; userId?: string },
+  opts: { to: CreditNoteStatus.Cancelled | CreditNoteStatus.Expired; userId?: string },
 ): Promise<CreditNote | undefined> {
   return withTransaction(CreditNote.sequelize!, async (transaction) => {
     const peek = await CreditNote.findByPk(noteId, { transaction });
@@ -362,15 +218,15 @@ async function closeOpenNote(
       transaction,
       lock: Transaction.LOCK.NO_KEY_UPDATE,
     }))!;
-    if (note.isClosed) return undefined;
-    await closeNote(note, asset, opts.cancelled, transaction);
+    if (note.status !== CreditNoteStatus.Open) return undefined;
+    await closeNote(note, asset, opts.to, transaction);
     return note;
   });
 }
 
 /** DELETE /api/v1/credit-notes/:id: the seller withdraws the unsold part (409 when closed). */
 export async function cancelNote(userId: string, noteId: string): Promise<CreditNote> {
-  const note = await closeOpenNote(noteId, { cancelled: true, userId });
+  const note = await closeOpenNote(noteId, { to: CreditNoteStatus.Cancelled, userId });
   if (!note) throw new AppError('NOTE_CLOSED', 'the note is already closed');
   return note;
 }
@@ -378,18 +234,25 @@ export async function cancelNote(userId: string, noteId: string): Promise<Credit
 /** The credit-notes.expire sweeper: notes past their end time close; their unsold part returns. */
 export async function expireNotes(): Promise<number> {
   const due = await CreditNote.findAll({
-    where: { isClosed: false, endTime: { [Op.lte]: now() } },
+    where: { status: CreditNoteStatus.Open, endTime: { [Op.lte]: now() } },
     limit: 500,
     order: [['id', 'ASC']],
   });
   let closed = 0;
-  for (const d of due) if (await closeOpenNote(d.id, { cancelled: false })) closed += 1;
+  for (const d of due) if (await closeOpenNote(d.id, { to: CreditNoteStatus.Expired })) closed += 1;
   return closed;
+}
+
+/** GET /api/v1/credit-notes/:id (any investor may look at a note on the market). */
+export async function noteDetail(noteId: string, isLong: boolean) {
+  const note = await CreditNote.findByPk(noteId);
+  if (!note) throw new AppError('NOT_FOUND', 'no such note');
+  return noteView(note, isLong);
 }
 
 /** GET /api/v1/credit-notes: open notes on the market, newest first. */
 export async function marketNotes(q: { page: number; pageSize: number }) {
-  const where = { isClosed: false, isCancelled: false, endTime: { [Op.gt]: now() } };
+  const where = { status: CreditNoteStatus.Open, endTime: { [Op.gt]: now() } };
   const { rows, count } = await CreditNote.findAndCountAll({
     where,
     order: [['id', 'DESC']],
@@ -397,7 +260,7 @@ export async function marketNotes(q: { page: number; pageSize: number }) {
     offset: (q.page - 1) * q.pageSize,
   });
   return {
-    items: await Promise.all(rows.map((n) => noteView(n))),
+    items: await noteViews(rows),
     page: q.page,
     pageSize: q.pageSize,
     total: count,
@@ -411,7 +274,7 @@ export async function userNotes(
 ) {
   const where =
     q.type === 2
-      ? { userId, isClosed: false, isCancelled: false, endTime: { [Op.gt]: now() } }
+      ? { userId, status: CreditNoteStatus.Open, endTime: { [Op.gt]: now() } }
       : { userId, tradedAmount: { [Op.gt]: 0 } };
   const { rows, count } = await CreditNote.findAndCountAll({
     where,
@@ -421,12 +284,12 @@ export async function userNotes(
   });
   const [stats] = await CreditNote.sequelize!.query<{ traded: string; trading: string }>(
     `SELECT COALESCE(SUM(traded_amount), 0)::text AS traded,
-            COALESCE(SUM(CASE WHEN NOT is_closed AND NOT is_cancelled AND end_time > $2 THEN amount - traded_amount ELSE 0 END), 0)::text AS trading
+            COALESCE(SUM(CASE WHEN status = 'open' AND end_time > $2 THEN amount - traded_amount ELSE 0 END), 0)::text AS trading
        FROM credit_notes WHERE user_id = $1`,
     { bind: [userId, now()], type: QueryTypes.SELECT },
   );
   return {
-    items: await Promise.all(rows.map((n) => noteView(n))),
+    items: await noteViews(rows),
     page: q.page,
     pageSize: q.pageSize,
     total: count,

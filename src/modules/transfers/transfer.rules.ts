@@ -1,6 +1,8 @@
 import type { Config } from '../../../config';
 import { Dec, mulFloor } from '../../lib/money';
 import type { RepaymentMethod } from '../loans/loan.model';
+import { CreditNoteStatus } from './credit-note.states';
+import { AssetStatus } from '../assets/asset.states';
 
 /** Days from date `a` to date `b` (YYYY-MM-DD), negative when b is earlier. */
 export const daysBetween = (a: string, b: string) =>
@@ -85,7 +87,8 @@ export function canBuildCredit(
   rules: MarketRules,
 ): TransferRefusal | undefined {
   if (c.loan.status !== 'repaying') return TransferRefusal.LoanNotRepaying;
-  if (c.asset.status !== 'holding' || c.asset.principal <= 0n) return TransferRefusal.AssetNotHeld;
+  if (c.asset.status !== AssetStatus.Holding || c.asset.principal <= 0n)
+    return TransferRefusal.AssetNotHeld;
   if (!c.loan.dueDate || c.today >= c.loan.dueDate) return TransferRefusal.LoanMatured;
   if (c.asset.tradeCount >= rules.tradeCountLimit) return TransferRefusal.TradeCountLimit;
   if (c.loan.termUnit === 'month' && c.loan.term <= rules.fenqiLimitMonths)
@@ -122,11 +125,9 @@ export const REFUSAL_MESSAGES: Record<TransferRefusal, string> = {
   [TransferRefusal.AmountNotIncrement]: 'the amount must be the minimum plus whole increments',
 };
 
-/** Whether a note still sells: not closed, not cancelled, and before its end time. */
-export const isNoteOpen = (
-  n: { isClosed: boolean; isCancelled: boolean; endTime: Date },
-  atMs: number,
-): boolean => !n.isClosed && !n.isCancelled && n.endTime.getTime() > atMs;
+/** Whether a note still sells: open (not sold out, cancelled, expired or withdrawn) and before its end time. */
+export const isNoteOpen = (n: { status: CreditNoteStatus; endTime: Date }, atMs: number): boolean =>
+  n.status === CreditNoteStatus.Open && n.endTime.getTime() > atMs;
 
 /** What a buyer pays for `amount` (principal + accrued interest) at a discount (seed 003): floor(amount × (1 − rate/100)). */
 export const discountedPrice = (amount: bigint, discountRate: string): bigint =>

@@ -1,88 +1,31 @@
 import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
-import { pagingQuery } from '../../http/validate';
-import { AppError } from '../../lib/errors';
 import type { Runtime } from '../../runtime';
-import { CreditNote } from './credit-note.model';
-import { CreditOrder } from './credit-order.model';
-import { calcCreditOrder, creditOrderView, placeCreditOrder } from './credit-orders.service';
+import { calcCreditOrder } from './credit-order-pricing.service';
+import { creditOrderDetail, placeCreditOrder } from './credit-order-placement.service';
 import {
-  assetDetail,
   calcNote,
   cancelNote,
   createNote,
-  listAssets,
   marketNotes,
+  noteDetail,
   noteView,
   userNotes,
 } from './notes.service';
+import {
+  marketNotesQuery,
+  id,
+  noteBody,
+  noteQuery,
+  orderBody,
+  refusals,
+  userNotesQuery,
+} from './transfers.schemas';
 
-const id = Joi.string().pattern(/^\d{1,18}$/);
-const discountRate = Joi.alternatives()
-  .try(Joi.number().min(0).max(99.9999), Joi.string().pattern(/^\d{1,2}(\.\d{1,4})?$/))
-  .default('0')
-  .custom((v: number | string) => String(v));
-const noteBody = Joi.object({
-  assetId: id.required(),
-  amount: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
-  discountRate,
-});
-const orderBody = Joi.object({
-  noteId: id.required(),
-  principal: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
-});
-const refusals = {
-  422: {
-    description:
-      'a transfer rule: LOAN_NOT_REPAYING, HOLD_DAYS_NOT_REACHED, TOO_CLOSE_TO_REPAYMENT, AMOUNT_NOT_INCREMENT …',
-  },
-};
-
-/** Secondary market (seed 003): assets, notes, credit orders. */
+/** Secondary market (seed 003): notes and credit orders (the assets they come from: assets.routes.ts). */
 export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards): ApiRouter {
   const rules = deps.config.market;
   return new ApiRouter(guards)
-    .route(
-      {
-        method: 'get',
-        path: '/api/v1/me/assets',
-        summary:
-          'Assets held; type transferable | transferring | transferred (seed 003 lists) with totals',
-        tags: ['transfers'],
-        auth: 'investor',
-        request: {
-          query: Joi.object({
-            ...pagingQuery,
-            type: Joi.string().valid('transferable', 'transferring', 'transferred'),
-          }),
-        },
-        responses: {
-          200: {
-            description: 'page of assets with creditAmount, tradingTotalAmount, tradedTotalAmount',
-          },
-        },
-      },
-      async (ctx) => {
-        ctx.body = await listAssets(ctx.state.session.userId, ctx.state.query, rules);
-      },
-    )
-    .route(
-      {
-        method: 'get',
-        path: '/api/v1/me/assets/:id',
-        summary: 'One asset with its repayment schedule',
-        tags: ['transfers'],
-        auth: 'investor',
-        request: { params: Joi.object({ id: id.required() }) },
-        responses: {
-          200: { description: 'asset' },
-          404: { description: 'not one of the caller’s assets' },
-        },
-      },
-      async (ctx) => {
-        ctx.body = await assetDetail(ctx.state.session.userId, ctx.state.params.id);
-      },
-    )
     .route(
       {
         method: 'post',
@@ -137,7 +80,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         summary: 'Open notes on the market',
         tags: ['transfers'],
         auth: 'investor',
-        request: { query: Joi.object(pagingQuery) },
+        request: { query: marketNotesQuery },
         responses: { 200: { description: 'page of notes' } },
       },
       async (ctx) => {
@@ -153,14 +96,12 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         auth: 'investor',
         request: {
           params: Joi.object({ id: id.required() }),
-          query: Joi.object({ isLong: Joi.boolean().default(false) }),
+          query: noteQuery,
         },
         responses: { 200: { description: 'note' }, 404: { description: 'no such note' } },
       },
       async (ctx) => {
-        const note = await CreditNote.findByPk(ctx.state.params.id);
-        if (!note) throw new AppError('NOT_FOUND', 'no such note');
-        ctx.body = await noteView(note, ctx.state.query.isLong);
+        ctx.body = await noteDetail(ctx.state.params.id, ctx.state.query.isLong);
       },
     )
     .route(
@@ -221,11 +162,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         },
       },
       async (ctx) => {
-        const o = await CreditOrder.findByPk(ctx.state.params.id);
-        const me = String(ctx.state.session.userId);
-        if (!o || (String(o.buyerId) !== me && String(o.sellerId) !== me))
-          throw new AppError('NOT_FOUND', 'no such credit order');
-        ctx.body = creditOrderView(o);
+        ctx.body = await creditOrderDetail(ctx.state.session.userId, ctx.state.params.id);
       },
     )
     .route(
@@ -236,10 +173,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         tags: ['transfers'],
         auth: 'investor',
         request: {
-          query: Joi.object({
-            ...pagingQuery,
-            type: Joi.number().integer().valid(2, 3).default(2),
-          }),
+          query: userNotesQuery,
         },
         responses: { 200: { description: 'page of notes with stats' } },
       },

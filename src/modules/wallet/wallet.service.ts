@@ -1,7 +1,8 @@
-import { Transaction, UniqueConstraintError } from 'sequelize';
+import { Transaction } from 'sequelize';
 import { nowMs } from '../../lib/clock';
 import { sha256Hex } from '../../lib/crypto';
 import { withTransaction } from '../../lib/db';
+import { createOnce } from '../../lib/create-once';
 import { AppError } from '../../lib/errors';
 import { idrToJson } from '../../lib/money';
 import { BankCard } from '../banks/bank-card.model';
@@ -59,7 +60,7 @@ async function assertNoCardChangeHold(
 }
 
 /** Idempotent creation of a recharge or withdrawal row keyed by (user, Idempotency-Key). */
-async function createOnce<T extends Recharge | Withdrawal>(
+async function createOnceFor<T extends Recharge | Withdrawal>(
   model: Op,
   userId: string,
   amount: number,
@@ -67,41 +68,28 @@ async function createOnce<T extends Recharge | Withdrawal>(
   work: (row: T, transaction: Transaction) => Promise<void>,
 ): Promise<T> {
   const requestHash = sha256Hex(String(amount));
-  const replay = async () => {
-    const prior = (await (model as typeof Recharge).findOne({
-      where: { userId, idempotencyKey },
-    })) as T | null;
-    if (!prior) return undefined;
-    if (prior.requestHash !== requestHash)
-      throw new AppError(
-        'IDEMPOTENCY_CONFLICT',
-        'this Idempotency-Key was used with another amount',
-      );
-    return prior;
-  };
-  if (idempotencyKey) {
-    const prior = await replay();
-    if (prior) return prior;
-  }
-  try {
-    return await withTransaction(User.sequelize!, async (transaction) => {
-      const row = (await (model as typeof Recharge).create(
-        {
-          userId,
-          amount: BigInt(amount),
-          status: WalletOpStatus.Pending,
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash,
-        },
-        { transaction },
-      )) as T;
-      await work(row, transaction);
-      return row;
-    });
-  } catch (err) {
-    if (err instanceof UniqueConstraintError && idempotencyKey) return (await replay())!;
-    throw err;
-  }
+  const rows = model as typeof Recharge;
+  return createOnce<T>({
+    idempotencyKey,
+    requestHash,
+    conflict: 'another amount',
+    findPrior: async () => (await rows.findOne({ where: { userId, idempotencyKey } })) as T | null,
+    create: () =>
+      withTransaction(User.sequelize!, async (transaction) => {
+        const row = (await rows.create(
+          {
+            userId,
+            amount: BigInt(amount),
+            status: WalletOpStatus.Pending,
+            idempotencyKey: idempotencyKey ?? null,
+            requestHash,
+          },
+          { transaction },
+        )) as T;
+        await work(row, transaction);
+        return row;
+      }),
+  });
 }
 
 /** POST /api/v1/me/recharges: a gateway collection from the bound card into the wallet. */
@@ -110,20 +98,26 @@ export function createRecharge(
   amount: number,
   idempotencyKey?: string,
 ): Promise<Recharge> {
-  return createOnce<Recharge>(Recharge, userId, amount, idempotencyKey, async (r, transaction) => {
-    const card = await requireCard(userId, transaction);
-    await createInstruction(
-      {
-        kind: 'collection',
-        purpose: 'recharge',
-        refId: String(r.id),
-        userId,
-        amount: r.amount,
-        bankCardId: String(card.id),
-      },
-      { transaction },
-    );
-  });
+  return createOnceFor<Recharge>(
+    Recharge,
+    userId,
+    amount,
+    idempotencyKey,
+    async (r, transaction) => {
+      const card = await requireCard(userId, transaction);
+      await createInstruction(
+        {
+          kind: 'collection',
+          purpose: 'recharge',
+          refId: String(r.id),
+          userId,
+          amount: r.amount,
+          bankCardId: String(card.id),
+        },
+        { transaction },
+      );
+    },
+  );
 }
 
 /**
@@ -137,7 +131,7 @@ export function createWithdrawal(
   idempotencyKey?: string,
   opts: { cardChangeHoldSeconds?: number } = {},
 ): Promise<Withdrawal> {
-  return createOnce<Withdrawal>(
+  return createOnceFor<Withdrawal>(
     Withdrawal,
     userId,
     amount,

@@ -12,6 +12,7 @@ import {
   type TransferRefusal,
 } from '../transfers/transfer.rules';
 import { Asset } from './asset.model';
+import { PeriodStatus } from '../schedules/schedule.states';
 
 /** An asset with what the transfer rules need: its loan, its schedule, the loan's last repayment date. */
 export interface AssetContext {
@@ -49,7 +50,7 @@ export async function loadAssetContext(
     transaction,
   });
   const last = await RepaymentPlan.findOne({
-    where: { loanId: loan.id, status: 'paid' },
+    where: { loanId: loan.id, status: PeriodStatus.Paid },
     order: [['period', 'DESC']],
     transaction,
   });

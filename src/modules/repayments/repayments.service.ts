@@ -14,6 +14,7 @@ import { LoanStatus, loanMachine } from '../loans/loan.states';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { notifyPartner } from '../partner/notifications.service';
 import { createInstruction } from '../payments/instructions';
+import { PeriodStatus, periodMachine } from '../schedules/schedule.states';
 import { RepaymentPlan } from '../schedules/schedule.model';
 import { shrinkHoldings } from '../transfers/holdings.service';
 import { Repayment } from './repayment.model';
@@ -368,12 +369,24 @@ export async function clearRepayment(
     await Repayment.sequelize!.query(
       `UPDATE repayment_schedules SET status = 'paid', paid_at = $3, repayment_id = $1,
               interest = CASE WHEN period > $4 THEN 0 ELSE interest END, updated_at = $3
-        WHERE id = ANY($2::bigint[])`,
-      { bind: [r.id, paid.map((x) => x.id), at, r.period], transaction },
+        WHERE id = ANY($2::bigint[]) AND status = ANY($5::text[])`,
+      {
+        bind: [
+          r.id,
+          paid.map((x) => x.id),
+          at,
+          r.period,
+          periodMachine.sourcesOf(PeriodStatus.Paid),
+        ],
+        transaction,
+      },
     );
     await RepaymentPlan.update(
-      { status: 'paid', paidAt: at, repaymentId: r.id },
-      { where: { id: settled.map((p) => p.id) }, transaction },
+      { status: PeriodStatus.Paid, paidAt: at, repaymentId: r.id },
+      {
+        where: { id: settled.map((p) => p.id), ...periodMachine.movableTo(PeriodStatus.Paid) },
+        transaction,
+      },
     );
     await shrinkHoldings(
       loan.id,

@@ -1,3 +1,4 @@
+import type { PeriodStatus } from './schedule.states';
 import { Column, DataType, Model, Table } from 'sequelize-typescript';
 import { IdrColumn } from '../../lib/model-columns';
 
@@ -30,7 +31,7 @@ export class RepaymentSchedule extends Model {
   declare interest: bigint;
 
   @Column({ type: DataType.TEXT, allowNull: false })
-  declare status: 'pending' | 'paid';
+  declare status: PeriodStatus;
 
   @Column({ type: DataType.DATE, allowNull: true, field: 'paid_at' })
   declare paidAt: Date | null;
@@ -62,7 +63,7 @@ export class RepaymentPlan extends Model {
   declare interest: bigint;
 
   @Column({ type: DataType.TEXT, allowNull: false })
-  declare status: 'pending' | 'paid';
+  declare status: PeriodStatus;
 
   @Column({ type: DataType.BIGINT, allowNull: true, field: 'repayment_id' })
   declare repaymentId: string | null;

@@ -24,6 +24,7 @@ import {
 } from '../schedules/schedule';
 import { endOfJakartaDay, jakartaDate, now, nowMs } from '../../lib/clock';
 import { AssetStatus } from '../assets/asset.states';
+import { PeriodStatus } from '../schedules/schedule.states';
 
 /**
  * The loan.settle job (SPEC §3, seed 定时任务), one transaction per run, the loan row locked:
@@ -198,7 +199,7 @@ async function fixRepaymentPlan(
     start,
   });
   await RepaymentPlan.bulkCreate(
-    plan.map((p) => ({ ...p, loanId: loan.id, status: 'pending' as const })),
+    plan.map((p) => ({ ...p, loanId: loan.id, status: PeriodStatus.Pending })),
     { transaction },
   );
   const assets = await Asset.findAll({
@@ -218,7 +219,7 @@ async function fixRepaymentPlan(
         assetId: a.id,
         loanId: loan.id,
         userId: a.userId,
-        status: 'pending' as const,
+        status: PeriodStatus.Pending,
       })),
     ),
     { transaction },

@@ -17,6 +17,7 @@ import { CreditNote } from './credit-note.model';
 import { CreditOrderFailCode } from './credit-order.states';
 import { noteInterest } from './interest';
 import { amountRefusal, discountedPrice, isNoteOpen, REFUSAL_MESSAGES } from './transfer.rules';
+import { PeriodStatus } from '../schedules/schedule.states';
 
 /**
  * Pricing a credit order (the first step of the secondary market's purchase): the checks every
@@ -83,7 +84,7 @@ export const pendingRows = (assetId: string, transaction?: Transaction, lock = f
 /** The due date of the loan's last repaid period (accrual starts there), if any. */
 async function lastRepaymentDate(loanId: string, transaction?: Transaction) {
   const last = await RepaymentPlan.findOne({
-    where: { loanId, status: 'paid' },
+    where: { loanId, status: PeriodStatus.Paid },
     order: [['period', 'DESC']],
     transaction,
   });

@@ -18,6 +18,7 @@ import {
 import { noteRefusal, pendingRows } from './credit-order-pricing.service';
 import { failCreditOrder, lockNoteContext } from './credit-order-steps';
 import { settlementPostings, splitSchedule } from './transfer-clearing';
+import { PeriodStatus } from '../schedules/schedule.states';
 
 /**
  * The database step, ONE transaction (order → loan → seller asset → note, then the rows): the
@@ -127,7 +128,7 @@ async function writeScheduleSplit(
       dueDate: r.dueDate,
       principal: split.bought[i].principal,
       interest: split.bought[i].interest,
-      status: 'pending' as const,
+      status: PeriodStatus.Pending,
     })),
     { transaction },
   );

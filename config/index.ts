@@ -116,68 +116,107 @@ const devSecret = (name: string) =>
 
 /** Every variable the process reads, with its local default. `.env.example` documents each. */
 export const envSchema = Joi.object({
-  NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
-  PORT: Joi.number().port().default(3000),
-  WEB_CONCURRENCY: processCount,
-  WORKER_PROCESSES: processCount,
+  NODE_ENV: Joi.string()
+    .valid('development', 'test', 'production')
+    .default('development')
+    .description('development, test or production'),
+  PORT: Joi.number().port().default(3000).description('web port'),
+  WEB_CONCURRENCY: processCount.description(
+    'web processes (node cluster children sharing `PORT`); default one per CPU, 1 under NODE_ENV=test',
+  ),
+  WORKER_PROCESSES: processCount.description(
+    'worker processes (node cluster children); default one per CPU, 1 under NODE_ENV=test',
+  ),
   DATABASE_URL: Joi.string()
     .uri({ scheme: ['postgres', 'postgresql'] })
-    .default('postgres://postgres@127.0.0.1:5432/p2p_dev'),
+    .default('postgres://postgres@127.0.0.1:5432/p2p_dev')
+    .description('PostgreSQL'),
   REDIS_URL: Joi.string()
     .uri({ scheme: ['redis', 'rediss'] })
-    .default('redis://127.0.0.1:6379/0'),
+    .default('redis://127.0.0.1:6379/0')
+    .description('Redis'),
   LOG_LEVEL: Joi.string()
     .valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent')
-    .default('info'),
+    .default('info')
+    .description('pino level (`silent` in tests)'),
   LOG_FORMAT: Joi.string()
     .valid('json', 'pretty')
     .default(
       Joi.ref('NODE_ENV', { adjust: (e: string) => (e === 'development' ? 'pretty' : 'json') }),
-    ),
+    )
+    .description('log line format; default pretty in development, else json'),
   QUEUE_PREFIX: Joi.string()
     .pattern(/^[a-z0-9_-]+$/i)
-    .default('p2p'),
-  LOCK_TTL_SECONDS: positive(1800),
-  SETTLEMENT_DELAY_SECONDS: positive(21600),
-  MIN_INVEST_AMOUNT: idr(100_000),
-  INVEST_STEP_AMOUNT: Joi.number().integer().min(1).default(100_000),
-  INVESTOR_LIMIT_AMOUNT: idr(2_000_000_000),
-  SUPER_INVESTOR_USER_ID: positive(1).max(1000),
-  GATEWAY_MODE: mode,
-  GATEWAY_SECRET: devSecret('gateway'),
-  GATEWAY_DECLINE_CONFIRM_SECONDS: positive(600),
-  GATEWAY_SANDBOX_DELAY_MS: nonNegative(200),
-  GATEWAY_SANDBOX_UNKNOWN_MS: nonNegative(60_000),
+    .default('p2p')
+    .description(
+      "prefix of BullMQ keys: a queue's keys are `{<prefix>:<queue>}:…` (a Redis Cluster hash tag)",
+    ),
+  LOCK_TTL_SECONDS: positive(1800).description('purchase lock lifetime'),
+  SETTLEMENT_DELAY_SECONDS: positive(21600).description('settlement deadline after publishedAt'),
+  MIN_INVEST_AMOUNT: idr(100_000).description('smallest purchase, IDR'),
+  INVEST_STEP_AMOUNT: Joi.number()
+    .integer()
+    .min(1)
+    .default(100_000)
+    .description('purchase step, IDR'),
+  INVESTOR_LIMIT_AMOUNT: idr(2_000_000_000).description("an investor's outstanding limit, IDR"),
+  SUPER_INVESTOR_USER_ID: positive(1).max(1000).description('the seeded super investor'),
+  GATEWAY_MODE: mode.description('gateway adapter: sandbox or http'),
+  GATEWAY_SECRET: devSecret('gateway').description(
+    'HMAC secret of gateway callbacks (a dev value outside production; required in production)',
+  ),
+  GATEWAY_DECLINE_CONFIRM_SECONDS: positive(600).description(
+    "a payout's decline is applied only when a status query this long after confirms it",
+  ),
+  GATEWAY_SANDBOX_DELAY_MS: nonNegative(200).description('sandbox callback delay'),
+  GATEWAY_SANDBOX_UNKNOWN_MS: nonNegative(60_000).description(
+    "how long the sandbox's silent cards stay pending; when its …0036 cards succeed after declining",
+  ),
   GATEWAY_SANDBOX_CALLBACK_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
     .default(
       Joi.ref('PORT', {
         adjust: (port: number) => `http://127.0.0.1:${port}/callbacks/v1/payments`,
       }),
+    )
+    .description(
+      'where the sandbox gateway sends its signed callbacks; default http://127.0.0.1:PORT/callbacks/v1/payments',
     ),
   GATEWAY_HTTP_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
-    .when('GATEWAY_MODE', { is: 'http', then: Joi.required() }),
-  PARTNER_MODE: mode,
+    .when('GATEWAY_MODE', { is: 'http', then: Joi.required() })
+    .description('real gateway (required when `GATEWAY_MODE=http`)'),
+  PARTNER_MODE: mode.description('partner adapter'),
   PARTNER_HTTP_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
-    .when('PARTNER_MODE', { is: 'http', then: Joi.required() }),
-  PARTNER_SECRET: devSecret('partner'),
-  KYC_MODE: mode,
-  KYC_PROVIDER_TIMEOUT_SECONDS: positive(900),
-  SMS_MODE: mode,
-  RECOVERY_GRACE_SECONDS: positive(120),
+    .when('PARTNER_MODE', { is: 'http', then: Joi.required() })
+    .description("partner's API (required when `PARTNER_MODE=http`)"),
+  PARTNER_SECRET: devSecret('partner').description(
+    'HMAC secret of partner routes (a dev value outside production; required in production)',
+  ),
+  KYC_MODE: mode.description('KYC adapter'),
+  KYC_PROVIDER_TIMEOUT_SECONDS: positive(900).description(
+    'a KYC submission still unanswered this long after it goes to manual review (seed #4)',
+  ),
+  SMS_MODE: mode.description('SMS adapter'),
+  RECOVERY_GRACE_SECONDS: positive(120).description(
+    'work waiting this long for a job that never ran is started again by `recovery.sweep`',
+  ),
   ADMIN_USER: Joi.string()
     .pattern(/^[a-zA-Z0-9_.-]{3,64}$/)
-    .default('admin'),
+    .default('admin')
+    .description('admin login'),
   ADMIN_PASSWORD: Joi.string()
     .min(8)
     .when('NODE_ENV', {
       is: 'production',
       then: Joi.required(),
       otherwise: Joi.optional().default('admin-password'),
-    }),
-  ADMIN_SESSION_TTL_SECONDS: positive(8 * 3600),
+    })
+    .description('admin password (required in production)'),
+  ADMIN_SESSION_TTL_SECONDS: positive(8 * 3600).description(
+    'admin sessions end after this long unused',
+  ),
   DATA_ENCRYPTION_KEY: Joi.string()
     .pattern(/^[0-9a-fA-F]{64}$/)
     .message('{{#label}} must be 64 hex characters (32 bytes)')
@@ -187,41 +226,84 @@ export const envSchema = Joi.object({
       otherwise: Joi.optional().default(
         '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
       ),
-    }),
-  TRUST_PROXY: Joi.boolean().default(false),
-  TRUST_PROXY_HOPS: positive(1),
-  METRICS_TOKEN: Joi.string().min(16),
-  SESSION_MAX_AGE_HOURS: positive(720),
-  CARD_CHANGE_WITHDRAW_HOLD_HOURS: nonNegative(24),
-  SESSION_TTL_SECONDS: positive(7 * 24 * 3600),
-  CAPTCHA_TTL_SECONDS: positive(120),
-  LOGIN_MAX_FAILURES: positive(5),
-  LOGIN_LOCK_SECONDS: positive(900),
+    })
+    .description(
+      '64 hex chars: AES-256-GCM for PII at rest, HMAC lookup hashes (a public dev key outside production; required in production)',
+    ),
+  TRUST_PROXY: Joi.boolean()
+    .default(false)
+    .description('take client addresses from X-Forwarded-For (only behind a proxy)'),
+  TRUST_PROXY_HOPS: positive(1).description(
+    'proxies of ours that append to X-Forwarded-For; the client IP is the entry the outermost saw',
+  ),
+  METRICS_TOKEN: Joi.string()
+    .min(16)
+    .description('when set, `/metrics` asks for `Authorization: Bearer <token>`'),
+  SESSION_MAX_AGE_HOURS: positive(720).description(
+    'an investor session ends this long after login, however active',
+  ),
+  CARD_CHANGE_WITHDRAW_HOLD_HOURS: nonNegative(24).description(
+    'withdrawals wait this long after a bound card is replaced',
+  ),
+  SESSION_TTL_SECONDS: positive(7 * 24 * 3600).description(
+    'investor sessions end after this long unused (sliding)',
+  ),
+  CAPTCHA_TTL_SECONDS: positive(120).description('captcha answer lifetime'),
+  LOGIN_MAX_FAILURES: positive(5).description(
+    'failed logins per mobile (×10 per IP) before logins are refused for `LOGIN_LOCK_SECONDS`',
+  ),
+  LOGIN_LOCK_SECONDS: positive(900).description(
+    'how long logins stay refused after `LOGIN_MAX_FAILURES`',
+  ),
   SMS_HTTP_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
-    .when('SMS_MODE', { is: 'http', then: Joi.required() }),
-  SMS_API_KEY: Joi.string().min(8).when('SMS_MODE', { is: 'http', then: Joi.required() }),
+    .when('SMS_MODE', { is: 'http', then: Joi.required() })
+    .description('SMS provider (required when `SMS_MODE=http`)'),
+  SMS_API_KEY: Joi.string()
+    .min(8)
+    .when('SMS_MODE', { is: 'http', then: Joi.required() })
+    .description('SMS provider (required when `SMS_MODE=http`)'),
   KYC_HTTP_URL: Joi.string()
     .uri({ scheme: ['http', 'https'] })
-    .when('KYC_MODE', { is: 'http', then: Joi.required() }),
-  KYC_API_KEY: Joi.string().min(8).when('KYC_MODE', { is: 'http', then: Joi.required() }),
-  SMS_PER_MINUTE_PER_MOBILE: positive(1),
-  SMS_PER_DAY_PER_MOBILE: positive(10),
-  SMS_PER_DAY_PER_IP: positive(10),
-  TRANSFER_TRADE_COUNT_LIMIT: positive(MARKET_DEFAULTS.tradeCountLimit),
-  TRANSFER_FENQI_LIMIT_MONTHS: nonNegative(MARKET_DEFAULTS.fenqiLimitMonths),
-  TRANSFER_DAOQI_LIMIT_DAYS: nonNegative(MARKET_DEFAULTS.daoqiLimitDays),
-  TRANSFER_HOLD_DAYS: nonNegative(MARKET_DEFAULTS.holdDays),
-  TRANSFER_DURATION_DAYS: nonNegative(MARKET_DEFAULTS.durationDays),
+    .when('KYC_MODE', { is: 'http', then: Joi.required() })
+    .description('KYC provider (required when `KYC_MODE=http`)'),
+  KYC_API_KEY: Joi.string()
+    .min(8)
+    .when('KYC_MODE', { is: 'http', then: Joi.required() })
+    .description('KYC provider (required when `KYC_MODE=http`)'),
+  SMS_PER_MINUTE_PER_MOBILE: positive(1).description('SMS code sends per minute per mobile'),
+  SMS_PER_DAY_PER_MOBILE: positive(10).description('per day per mobile'),
+  SMS_PER_DAY_PER_IP: positive(10).description('per day per IP'),
+  TRANSFER_TRADE_COUNT_LIMIT: positive(MARKET_DEFAULTS.tradeCountLimit).description(
+    'times an asset may change hands',
+  ),
+  TRANSFER_FENQI_LIMIT_MONTHS: nonNegative(MARKET_DEFAULTS.fenqiLimitMonths).description(
+    'months left needed on installment loans',
+  ),
+  TRANSFER_DAOQI_LIMIT_DAYS: nonNegative(MARKET_DEFAULTS.daoqiLimitDays).description(
+    'days left needed on bullet loans',
+  ),
+  TRANSFER_HOLD_DAYS: nonNegative(MARKET_DEFAULTS.holdDays).description(
+    'days held before an asset can be sold',
+  ),
+  TRANSFER_DURATION_DAYS: nonNegative(MARKET_DEFAULTS.durationDays).description(
+    'no sale this many days before the next repayment',
+  ),
   TRANSFER_FEE_RATE: Joi.string()
     .pattern(/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/)
-    .default(MARKET_DEFAULTS.feeRate),
-  TRANSFER_MIN_ORDER_AMOUNT: idr(MARKET_DEFAULTS.minOrderAmount),
+    .default(MARKET_DEFAULTS.feeRate)
+    .description('transfer fee, fraction of the principal sold'),
+  TRANSFER_MIN_ORDER_AMOUNT: idr(MARKET_DEFAULTS.minOrderAmount).description(
+    'smallest principal a buyer may take',
+  ),
   TRANSFER_INCR_ORDER_AMOUNT: Joi.number()
     .integer()
     .min(1)
-    .default(MARKET_DEFAULTS.incrOrderAmount),
-  TRANSFER_NOTE_LIFETIME_HOURS: positive(MARKET_DEFAULTS.noteLifetimeHours),
+    .default(MARKET_DEFAULTS.incrOrderAmount)
+    .description('principal step'),
+  TRANSFER_NOTE_LIFETIME_HOURS: positive(MARKET_DEFAULTS.noteLifetimeHours).description(
+    'note lifetime',
+  ),
 }).unknown(true);
 
 /** Raised for an invalid environment; names every offending variable. */

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { jobIds } from './queues/job-ids';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize-typescript';
@@ -97,7 +98,7 @@ export function openRuntime(
           queues,
           'gateway-sandbox.callback',
           { instructionId },
-          { jobId: `gw-callback-${instructionId}${tag ? `-${tag}` : ''}`, delayMs },
+          { jobId: jobIds.sandboxCallback(instructionId, tag), delayMs },
         ),
       ),
       ...overrides.ports,

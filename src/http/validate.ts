@@ -60,6 +60,12 @@ function hasBody(req: { body?: unknown }): boolean {
   );
 }
 
+/** A row id in a path, body or job payload: a BIGINT as digits. */
+export const rowId = Joi.string().pattern(/^\d{1,18}$/);
+
+/** The `:id` path parameter of every route that names one row. */
+export const idParam = Joi.object({ id: rowId.required() });
+
 /** The SPEC's paging query: page from 1, pageSize ≤ 100. */
 export const pagingQuery = {
   page: Joi.number().integer().min(1).default(1),

@@ -18,6 +18,9 @@ export const jakartaDate = (t: Date): string =>
 /** Today in Jakarta, YYYY-MM-DD. */
 export const today = (): string => jakartaDate(now());
 
+/** The instant a Jakarta calendar day starts (00:00:00 +07:00). */
+export const startOfJakartaDay = (date: string): Date => new Date(`${date}T00:00:00+07:00`);
+
 /** The instant a Jakarta calendar day ends (23:59:59 +07:00). */
 export const endOfJakartaDay = (date: string): Date => new Date(`${date}T23:59:59+07:00`);
 

@@ -54,6 +54,61 @@ export const ERROR_CODES = {
 /** One of the closed set of error codes. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** What each code means to a client (docs/errors.md is generated from it). */
+export const ERROR_MEANINGS: { readonly [C in ErrorCode]: string } = {
+  VALIDATION_ERROR: 'a field is missing, malformed, out of range or unknown; `details` names each',
+  MALFORMED_JSON: 'the body is not valid JSON',
+  CAPTCHA_INVALID: 'the captcha answer is wrong or expired',
+  SMS_CODE_INVALID: 'the SMS code is wrong, expired or already used',
+  UNAUTHORIZED: 'no valid session or admin token',
+  INVALID_CREDENTIALS: 'wrong mobile or password (the same answer for both)',
+  INVALID_SIGNATURE: 'a partner or gateway request whose HMAC signature, timestamp or nonce fails',
+  FORBIDDEN: 'the caller may not touch this resource',
+  REAUTH_REQUIRED: 'a sensitive change (card replacement) needs the password again',
+  NOT_FOUND: 'no such route or resource (or not the caller’s)',
+  CONFLICT: 'the resource is in the middle of something else; retry later',
+  IDEMPOTENCY_CONFLICT: 'an idempotency key reused with a different request',
+  INVALID_STATE_TRANSITION: 'the resource’s state does not allow this step',
+  MOBILE_ALREADY_REGISTERED:
+    'the mobile number already has an account (told only to the SMS code’s holder)',
+  KYC_ALREADY_SUBMITTED: 'identity verification was already submitted',
+  NIK_ALREADY_USED: 'the NIK belongs to another investor',
+  CARD_ALREADY_BOUND: 'the investor already has a bank card (replace it instead)',
+  LOAN_CONFLICT: 'the partner sent a loan number again with different content',
+  NOTE_CLOSED: 'the credit note is already sold out, cancelled or expired',
+  PAYLOAD_TOO_LARGE: 'the body is over the size limit',
+  UNSUPPORTED_MEDIA_TYPE: 'the body is not JSON',
+  INSUFFICIENT_BALANCE: 'the wallet’s available balance does not cover the amount',
+  KYC_REQUIRED: 'the investor has not passed identity verification',
+  BANK_CARD_REQUIRED: 'the investor has no bound bank card',
+  UNKNOWN_BANK: 'the card number matches no bank of the list',
+  CARD_BANK_MISMATCH: 'the card number belongs to another bank than the one named',
+  LOAN_NOT_REPAYING: 'the loan is not in repayment (secondary market, repayments)',
+  ASSET_NOT_HELD: 'the asset is not the seller’s or no longer held',
+  LOAN_MATURED: 'the loan’s last repayment date has passed',
+  TRADE_COUNT_LIMIT: 'the asset changed hands `TRANSFER_TRADE_COUNT_LIMIT` times already',
+  INSTALLMENT_TERM_TOO_SHORT:
+    'an installment loan has less than `TRANSFER_FENQI_LIMIT_MONTHS` left',
+  BULLET_TERM_TOO_SHORT: 'a bullet loan has less than `TRANSFER_DAOQI_LIMIT_DAYS` left',
+  BEFORE_INTEREST_START: 'the loan has not started accruing interest yet',
+  AFTER_NEXT_REPAYMENT: 'the next repayment date has passed without a repayment',
+  HOLD_DAYS_NOT_REACHED: 'the asset was bought less than `TRANSFER_HOLD_DAYS` ago',
+  TOO_CLOSE_TO_REPAYMENT: 'the next repayment is less than `TRANSFER_DURATION_DAYS` away',
+  AMOUNT_OVER_TRADABLE: 'more principal than the asset (or the note) has left',
+  AMOUNT_BELOW_MINIMUM: 'below the smallest amount allowed',
+  REMAINDER_BELOW_MINIMUM: 'the part left after this one would be below the smallest amount',
+  AMOUNT_NOT_INCREMENT: 'not a multiple of the step amount',
+  NOTE_ENDED: 'the credit note’s lifetime is over',
+  OWN_NOTE: 'an investor cannot buy their own credit note',
+  OVER_LIMIT: 'the purchase would take the investor over `INVESTOR_LIMIT_AMOUNT`',
+  WITHDRAWAL_ON_HOLD: 'withdrawals wait `CARD_CHANGE_WITHDRAW_HOLD_HOURS` after a card change',
+  DISCOUNT_TOO_HIGH: 'at the note’s discount the buyer would pay no more than the transfer fee',
+  LEDGER_UNBALANCED: 'an internal ledger transaction did not balance (a bug; nothing written)',
+  RATE_LIMITED: 'too many requests; `Retry-After` says when to try again',
+  INTERNAL_ERROR: 'an unexpected failure; nothing half-written is left',
+  SERVICE_UNAVAILABLE: 'PostgreSQL or Redis does not answer; retry',
+};
+
 /** One field-level problem, as in the SPEC error shape. */
 export interface ErrorDetail {
   path: string;

@@ -41,8 +41,3 @@ export function secondsLeft(limit: Limit): number {
   const end = (windowOf(limit, at) + 1) * limit.windowSeconds * 1000;
   return Math.max(1, Math.ceil((end - at) / 1000));
 }
-
-/** The calendar day in Jakarta (UTC+7), for per-day limits as users count days. */
-export function jakartaDay(now: Date): string {
-  return new Date(now.getTime() + 7 * 3600_000).toISOString().slice(0, 10);
-}

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { jobIds } from './job-ids';
 import { QueryTypes } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import type { Logger } from '../lib/logger';
@@ -19,7 +20,7 @@ interface OutboxRow {
 export const SWEEP_MIN_AGE_MS = 2_000;
 
 /** The BullMQ job id of an outbox row: re-adding it is a no-op while the job exists. */
-export const outboxJobId = (id: string | number) => `outbox-${id}`;
+export const outboxJobId = jobIds.outbox;
 
 /**
  * Drains the outbox into BullMQ. Rows are claimed with FOR UPDATE SKIP LOCKED (several relays

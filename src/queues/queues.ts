@@ -1,6 +1,6 @@
 import Joi from 'joi';
+import { jobIds, recoveryMinute } from './job-ids';
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { nowMs } from '../lib/clock';
 
 /** Every BullMQ queue of the system. One worker per queue per worker process. */
 export enum QueueName {
@@ -52,6 +52,8 @@ export interface JobDefinition<K extends JobName> {
   queue: QueueName;
   payload: Joi.ObjectSchema<JobPayloads[K]>;
   options?: JobsOptions;
+  /** What the job does, one line (docs/jobs.md is generated from it). */
+  description: string;
 }
 
 const empty = Joi.object({}).unknown(false);
@@ -64,39 +66,127 @@ const id = (name: string) =>
 
 /** The job registry: name → queue, payload schema, options. The worker refuses to start on a gap. */
 export const JOBS: { [K in JobName]: JobDefinition<K> } = {
-  'outbox.relay': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
-  'outbox.prune': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
-  'ledger.audit': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
-  'kyc.verify': { queue: QueueName.Investors, payload: id('verificationId') },
+  'outbox.relay': {
+    queue: QueueName.Maintenance,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 'relays pending outbox rows',
+  },
+  'outbox.prune': {
+    queue: QueueName.Maintenance,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 'deletes outbox rows relayed more than 7 days ago',
+  },
+  'ledger.audit': {
+    queue: QueueName.Maintenance,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 'recomputes all balances, logs mismatches',
+  },
+  'kyc.verify': {
+    queue: QueueName.Investors,
+    payload: id('verificationId'),
+    description: 'asks the KYC provider about one submission, records the outcome',
+  },
   'borrower.fetch': {
     queue: QueueName.Loans,
     payload: Joi.object({ creditorNo: Joi.string().max(64).required() }),
+    description: 'fetches a loan’s borrower from the partner, stores it encrypted',
   },
-  'loan.settle': { queue: QueueName.Loans, payload: id('loanId') },
-  'order.lock': { queue: QueueName.Orders, payload: id('orderId') },
-  'order.expire': { queue: QueueName.Orders, payload: id('orderId') },
-  'instruction.submit': { queue: QueueName.Payments, payload: id('instructionId') },
-  'instruction.query': { queue: QueueName.Payments, payload: id('instructionId') },
-  'instructions.sweep': { queue: QueueName.Payments, payload: empty, options: { attempts: 1 } },
-  'payment.reconcile': { queue: QueueName.Payments, payload: id('callbackId') },
-  'gateway-sandbox.callback': { queue: QueueName.Payments, payload: id('instructionId') },
+  'loan.settle': {
+    queue: QueueName.Loans,
+    payload: id('loanId'),
+    description: 'settlement: wait for locks, fail / top up / fill, disburse',
+  },
+  'order.lock': {
+    queue: QueueName.Orders,
+    payload: id('orderId'),
+    description: 'purchase rules, share reservation, payment start',
+  },
+  'order.expire': {
+    queue: QueueName.Orders,
+    payload: id('orderId'),
+    description: 'releases an unpaid order’s share at the lock TTL',
+  },
+  'instruction.submit': {
+    queue: QueueName.Payments,
+    payload: id('instructionId'),
+    description: 'hands an instruction to the gateway (the lock batch does it inline)',
+  },
+  'instruction.query': {
+    queue: QueueName.Payments,
+    payload: id('instructionId'),
+    description: 'asks the gateway about an instruction without a result',
+  },
+  'instructions.sweep': {
+    queue: QueueName.Payments,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 'enqueues due queries and lost submits',
+  },
+  'payment.reconcile': {
+    queue: QueueName.Payments,
+    payload: id('callbackId'),
+    description: 'applies one stored gateway callback, once',
+  },
+  'gateway-sandbox.callback': {
+    queue: QueueName.Payments,
+    payload: id('instructionId'),
+    description: 'the sandbox gateway’s signed callback (sandbox only)',
+  },
   'partner.notify': {
     queue: QueueName.Loans,
     payload: id('notificationId'),
     options: { attempts: 15 },
+    description: 'delivers one partner notification',
   },
   'partner-notifications.sweep': {
     queue: QueueName.Loans,
     payload: empty,
     options: { attempts: 1 },
+    description: 're-enqueues undelivered notifications',
   },
-  'repayment.clear': { queue: QueueName.Loans, payload: id('repaymentId') },
-  'loans.mark-overdue': { queue: QueueName.Loans, payload: empty, options: { attempts: 1 } },
-  'credit-notes.expire': { queue: QueueName.Transfers, payload: empty, options: { attempts: 1 } },
-  'credit-order.confirm': { queue: QueueName.Transfers, payload: id('orderId') },
-  'credit-orders.sweep': { queue: QueueName.Transfers, payload: empty, options: { attempts: 1 } },
-  'recovery.sweep': { queue: QueueName.Maintenance, payload: empty, options: { attempts: 1 } },
-  'banks.sync': { queue: QueueName.Loans, payload: empty, options: { attempts: 3 } },
+  'repayment.clear': {
+    queue: QueueName.Loans,
+    payload: id('repaymentId'),
+    description: 'splits one arrived repayment (one ledger transaction)',
+  },
+  'loans.mark-overdue': {
+    queue: QueueName.Loans,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 'repaying loans with a period past due → overdue',
+  },
+  'credit-notes.expire': {
+    queue: QueueName.Transfers,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 'closes notes past their end time, returns the unsold part',
+  },
+  'credit-order.confirm': {
+    queue: QueueName.Transfers,
+    payload: id('orderId'),
+    description: 'the next step of one credit order (restartable)',
+  },
+  'credit-orders.sweep': {
+    queue: QueueName.Transfers,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 're-enqueues lost confirm jobs',
+  },
+  'recovery.sweep': {
+    queue: QueueName.Maintenance,
+    payload: empty,
+    options: { attempts: 1 },
+    description: 'finds every state waiting for a lost job and starts it again',
+  },
+  'banks.sync': {
+    queue: QueueName.Loans,
+    payload: empty,
+    options: { attempts: 3 },
+    description: "http mode: the partner's bank list into `banks` (sandbox: kept)",
+  },
 };
 
 /**
@@ -133,12 +223,6 @@ export const SWEEPERS: SweeperDefinition[] = [
 ];
 
 /**
- * A one-minute time bucket (on the clock) for the job ids of recovery sweepers: one job per
- * stuck row per minute, however many sweepers run.
- */
-export const recoveryBucket = (): number => Math.floor(nowMs() / 60_000);
-
-/**
  * A sweeper's enqueue: one job per payload, each with the id `<tag>-<key>-<minute>` so that
  * sweepers running at once, or again within the minute, start it once. Returns how many.
  */
@@ -148,9 +232,9 @@ export async function enqueueRecovery<K extends JobName>(
   tag: string,
   payloads: { key: string; payload: JobPayloads[K] }[],
 ): Promise<number> {
-  const bucket = recoveryBucket();
+  const minute = recoveryMinute();
   for (const p of payloads)
-    await enqueueDirect(queues, name, p.payload, { jobId: `${tag}-${p.key}-${bucket}` });
+    await enqueueDirect(queues, name, p.payload, { jobId: jobIds.recovery(tag, p.key, minute) });
   return payloads.length;
 }
 

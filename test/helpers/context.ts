@@ -10,6 +10,8 @@ import { waitReady } from '../../src/lib/redis';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { setOutboxKick } from '../../src/modules/outbox/outbox.service';
 import { openRuntime, type Runtime } from '../../src/runtime';
+import { checkLedger } from '../../src/modules/ledger/ledger.service';
+import { expect } from 'chai';
 
 let sequelize: Sequelize | undefined;
 const runtimes: Runtime[] = [];
@@ -74,7 +76,11 @@ export async function startApp(
   };
 }
 
-/** Closes every runtime and the shared database (root afterAll hook). */
+/**
+ * The root afterAll hook's work: closes every runtime (no job left posting), then, when this
+ * run touched the database, checks that whatever the suite did to money the ledger still
+ * balances (trial balance zero, every cached balance equal to its entries), then closes it.
+ */
 export async function closeShared(): Promise<void> {
   for (const rt of runtimes.splice(0)) {
     if (rt.producer.status === 'ready') {
@@ -83,8 +89,17 @@ export async function closeShared(): Promise<void> {
     }
     await rt.close();
   }
-  await sequelize?.close();
-  sequelize = undefined;
+  if (!sequelize) return;
+  try {
+    const check = await checkLedger();
+    expect(check.mismatches, 'cached balances that differ from their entries').to.deep.equal([]);
+    expect(check.unbalancedTransactions, 'unbalanced transactions').to.deep.equal([]);
+    expect(check.trialBalance, 'trial balance').to.equal(0n);
+    expect(check.cachedTotal, 'sum of cached balances').to.equal(0n);
+  } finally {
+    await sequelize.close();
+    sequelize = undefined;
+  }
 }
 
 /** A new investor user id (the ledger's investor accounts reference users). */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { jobIds } from '../../src/queues/job-ids';
 import { advanceClock, setClock } from '../../src/lib/clock';
 import sinon from 'sinon';
 import { Borrower, Loan, LoanOriginal } from '../../src/modules/loans/loan.model';
@@ -779,18 +780,18 @@ describe('primary market, part 1', function () {
         expect(await sweepInstructions(rt.queues, 0)).to.be.greaterThan(0);
         await sweepInstructions(rt.queues, 0);
         const q = rt.queues.get(QueueName.Payments)!;
-        expect(await q.getJob(`resubmit-${instr.id}-${instr.submitAttempts}`)).to.not.equal(
-          undefined,
-        );
+        expect(
+          await q.getJob(jobIds.instructionResubmit(instr.id, instr.submitAttempts)),
+        ).to.not.equal(undefined);
         // Submitted, silent (…0119): a minute later its status query is due.
         expect(
           await submitInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, instr.id),
         ).to.equal('submitted');
         await sweepInstructions(rt.queues, 120);
-        expect(await q.getJob(`query-${instr.id}-0`)).to.equal(undefined);
+        expect(await q.getJob(jobIds.instructionQuery(instr.id, 0))).to.equal(undefined);
         advanceClock(61_000);
         await sweepInstructions(rt.queues, 120);
-        expect(await q.getJob(`query-${instr.id}-0`)).to.not.equal(undefined);
+        expect(await q.getJob(jobIds.instructionQuery(instr.id, 0))).to.not.equal(undefined);
       } finally {
         down.restore();
         await rt.queues.get(QueueName.Payments)!.resume();

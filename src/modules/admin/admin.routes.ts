@@ -1,28 +1,16 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
-import { pagingQuery } from '../../http/validate';
-import { mobileSchema } from '../../lib/identity';
+import { idParam } from '../../http/validate';
 import type { Runtime } from '../../runtime';
-import { KycVerification } from '../kyc/kyc.model';
-import { kycSubmissionView, reviewKyc } from '../kyc/kyc.service';
-import { KycStatus } from '../kyc/kyc.states';
-import { User } from '../users/user.model';
-import { listInvestors } from '../users/users.service';
+import { kycQueue, reviewKyc } from '../kyc/kyc.service';
+import { adminName, listInvestors } from '../users/users.service';
 import { reconciliationSummary } from '../reconciliation/reconciliation.service';
-
-const idParams = Joi.object({
-  id: Joi.string()
-    .pattern(/^\d{1,18}$/)
-    .required(),
-});
+import { investorsQuery, kycQueueQuery, reasonBody } from './admin.schemas';
 
 /** Admin back office (seed 000 后台接口): investors, KYC review queue. */
 export function adminRoutes(
   deps: Pick<Runtime, 'cipher' | 'sequelize'>,
   guards: RouteGuards,
 ): ApiRouter {
-  const adminName = async (userId: string) =>
-    (await User.findByPk(userId))?.username ?? `admin:${userId}`;
   return new ApiRouter(guards)
     .route(
       {
@@ -46,13 +34,7 @@ export function adminRoutes(
         tags: ['admin'],
         auth: 'admin',
         request: {
-          query: Joi.object({
-            ...pagingQuery,
-            mobile: mobileSchema,
-            kycStatus: Joi.string().valid(...Object.values(KycStatus)),
-            registeredFrom: Joi.date().iso(),
-            registeredTo: Joi.date().iso(),
-          }),
+          query: investorsQuery,
         },
         responses: { 200: { description: 'page of investors (PII masked)' } },
       },
@@ -69,29 +51,12 @@ export function adminRoutes(
         tags: ['admin'],
         auth: 'admin',
         request: {
-          query: Joi.object({
-            ...pagingQuery,
-            status: Joi.string()
-              .valid('pending', 'manual_review', 'verified', 'rejected')
-              .default('manual_review'),
-          }),
+          query: kycQueueQuery,
         },
         responses: { 200: { description: 'page of submissions (name and NIK masked)' } },
       },
       async (ctx) => {
-        const { page, pageSize, status } = ctx.state.query;
-        const { rows, count } = await KycVerification.findAndCountAll({
-          where: { status },
-          order: [['id', 'ASC']],
-          limit: pageSize,
-          offset: (page - 1) * pageSize,
-        });
-        ctx.body = {
-          items: rows.map((v) => kycSubmissionView(deps.cipher, v)),
-          page,
-          pageSize,
-          total: count,
-        };
+        ctx.body = await kycQueue(deps.cipher, ctx.state.query);
       },
     )
     .route(
@@ -101,7 +66,7 @@ export function adminRoutes(
         summary: 'Approve a submission in manual review: the investor is verified',
         tags: ['admin'],
         auth: 'admin',
-        request: { params: idParams },
+        request: { params: idParam },
         responses: {
           200: { description: 'approved' },
           409: { description: 'INVALID_STATE_TRANSITION' },
@@ -122,8 +87,8 @@ export function adminRoutes(
         tags: ['admin'],
         auth: 'admin',
         request: {
-          params: idParams,
-          body: Joi.object({ reason: Joi.string().trim().min(3).max(500).required() }),
+          params: idParam,
+          body: reasonBody,
         },
         responses: {
           200: { description: 'rejected' },

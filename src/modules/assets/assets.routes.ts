@@ -1,7 +1,8 @@
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { assetDetail, listAssets } from './assets.service';
-import { assetParams, assetsQuery } from './assets.schemas';
+import { idParam } from '../../http/validate';
+import { assetsQuery } from './assets.schemas';
 
 /** An investor's holdings (seed 003 lists): the assets notes are made from. */
 export function assetsRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards): ApiRouter {
@@ -35,7 +36,7 @@ export function assetsRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards)
         summary: 'One asset with its repayment schedule',
         tags: ['assets'],
         auth: 'investor',
-        request: { params: assetParams },
+        request: { params: idParam },
         responses: {
           200: { description: 'asset' },
           404: { description: 'not one of the caller’s assets' },

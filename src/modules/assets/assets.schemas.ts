@@ -6,10 +6,3 @@ export const assetsQuery = Joi.object({
   ...pagingQuery,
   type: Joi.string().valid('transferable', 'transferring', 'transferred'),
 });
-
-/** GET /me/assets/:id. */
-export const assetParams = Joi.object({
-  id: Joi.string()
-    .pattern(/^\d{1,18}$/)
-    .required(),
-});

@@ -3,10 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../../config';
 import type { SmsPort, SmsPurpose } from '../../adapters/sms';
 import type { PiiCipher } from '../../lib/crypto';
-import { now, nowMs } from '../../lib/clock';
+import { jakartaDate, now, nowMs } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
 import { maskMobile } from '../../lib/masking';
-import { hitLimits, jakartaDay, secondsLeft } from '../../lib/rate-limit';
+import { hitLimits, secondsLeft } from '../../lib/rate-limit';
 import { mobileLookup } from '../users/user.model';
 import { consumeCaptcha } from './captcha.service';
 
@@ -51,7 +51,7 @@ export async function issueSmsCode(
       [{ path: 'captchaText', message: 'wrong or expired captcha' }],
     );
   }
-  const day = jakartaDay(input.now ?? now());
+  const day = jakartaDate(input.now ?? now());
   const { sms } = deps.config;
   const who = mobileLookup(input.mobile);
   const limits = [

@@ -1,32 +1,7 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { bankView, bindCard, listBanks } from './bank-card.service';
-
-const bankItem = Joi.object({
-  bankCode: Joi.string(),
-  bankName: Joi.string(),
-  binPrefixes: Joi.array().items(Joi.string()),
-});
-
-export const bindCardBody = Joi.object({
-  bankCode: Joi.string().max(32).required(),
-  cardNo: Joi.string()
-    .pattern(/^\d{12,19}$/)
-    .message('{{#label}} must be 12 to 19 digits')
-    .required(),
-  password: Joi.string()
-    .max(128)
-    .description('the account password; required when this replaces a bound card'),
-});
-
-const cardResult = Joi.object({
-  id: Joi.string(),
-  bankCode: Joi.string(),
-  bankName: Joi.string(),
-  cardNo: Joi.string().description('masked, ****1234'),
-  boundAt: Joi.date(),
-});
+import { bankList, bindCardBody, cardResult } from './banks.schemas';
 
 /** Bank list (seed 000 item 6) and card binding (item 7). */
 export function banksRoutes(
@@ -44,7 +19,7 @@ export function banksRoutes(
         responses: {
           200: {
             description: 'bank list',
-            schema: Joi.object({ items: Joi.array().items(bankItem) }),
+            schema: bankList,
           },
         },
       },

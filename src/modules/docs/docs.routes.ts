@@ -1,17 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Joi from 'joi';
 import { ApiRouter, type RouteSpec } from '../../http/api-router';
 import { AppError } from '../../lib/errors';
+import { ASSETS, assetFileParams } from './docs.schemas';
 import { buildOpenApi } from './openapi';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const swaggerUiDir: string = require('swagger-ui-dist').getAbsoluteFSPath();
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
-};
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -86,11 +81,7 @@ export function docsRoutes(allSpecs: () => RouteSpec[], version: string): ApiRou
         tags: ['docs'],
         auth: 'none',
         request: {
-          params: Joi.object({
-            file: Joi.string()
-              .valid(...Object.keys(ASSETS))
-              .required(),
-          }),
+          params: assetFileParams,
         },
         responses: { 200: { description: 'asset' } },
       },

@@ -1,9 +1,9 @@
-import Joi from 'joi';
 import type { Redis } from 'ioredis';
 import type { Sequelize } from 'sequelize-typescript';
 import { ApiRouter } from '../../http/api-router';
 import { AppError } from '../../lib/errors';
 import { waitReady } from '../../lib/redis';
+import { liveSchema, readySchema } from './health.schemas';
 
 const TIMEOUT_MS = 2_000;
 
@@ -19,11 +19,6 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
-const readySchema = Joi.object({
-  status: Joi.string().valid('ready'),
-  checks: Joi.object({ postgres: Joi.string().valid('up'), redis: Joi.string().valid('up') }),
-});
-
 /** GET /healthz (the process answers) and GET /readyz (PostgreSQL and Redis answer). */
 export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiRouter {
   return new ApiRouter()
@@ -35,7 +30,7 @@ export function healthRoutes(deps: { sequelize: Sequelize; redis: Redis }): ApiR
         tags: ['health'],
         auth: 'none',
         responses: {
-          200: { description: 'up', schema: Joi.object({ status: Joi.string().valid('ok') }) },
+          200: { description: 'up', schema: liveSchema },
         },
       },
       async (ctx) => {

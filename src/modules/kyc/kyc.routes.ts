@@ -1,26 +1,7 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
-import { nikSchema } from '../../lib/identity';
 import type { Runtime } from '../../runtime';
-import { User } from '../users/user.model';
-import { KycStatus } from './kyc.states';
-import { kycView, submitKyc } from './kyc.service';
-
-const kycResult = Joi.object({
-  verified: Joi.boolean(),
-  status: Joi.string().valid(...Object.values(KycStatus)),
-});
-
-export const kycBody = Joi.object({
-  realName: Joi.string()
-    .trim()
-    .min(2)
-    .max(100)
-    .pattern(/^[\p{L}][\p{L} .'-]*$/u)
-    .message("{{#label}} must be a name (letters, spaces, . ' -)")
-    .required(),
-  idCardNo: nikSchema.required(),
-});
+import { myKyc, submitKyc } from './kyc.service';
+import { kycResult, kycBody } from './kyc.schemas';
 
 /** KYC (seed 000 items 3-4): status, and submission that the kyc.verify job checks. */
 export function kycRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
@@ -35,8 +16,7 @@ export function kycRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): A
         responses: { 200: { description: 'status', schema: kycResult } },
       },
       async (ctx) => {
-        const user = await User.findByPk(ctx.state.session.userId);
-        ctx.body = kycView(user!.kycStatus);
+        ctx.body = await myKyc(ctx.state.session.userId);
       },
     )
     .route(

@@ -15,6 +15,13 @@ import { investorKycMachine, KycStatus, kycMachine } from './kyc.states';
 /** The SPEC's KYC answer: manual approval counts as verified (seed 000 item 3). */
 export const kycView = (status: KycStatus) => ({ verified: status === KycStatus.Verified, status });
 
+/** GET /api/v1/me/kyc: the investor's KYC status. */
+export async function myKyc(userId: string) {
+  const user = await User.findByPk(userId);
+  if (!user) throw new AppError('NOT_FOUND', 'no such investor');
+  return kycView(user.kycStatus);
+}
+
 const lockUser = async (userId: string, transaction: Transaction) => {
   const user = await User.findByPk(userId, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
   if (!user) throw new AppError('NOT_FOUND', 'no such user');
@@ -193,5 +200,24 @@ export function kycSubmissionView(cipher: PiiCipher, v: KycVerification) {
     reviewedBy: v.reviewedBy,
     reviewedAt: v.reviewedAt,
     createdAt: v.createdAt,
+  };
+}
+
+/** The back office's KYC queue: submissions of one status, oldest first, name and NIK masked. */
+export async function kycQueue(
+  cipher: PiiCipher,
+  q: { page: number; pageSize: number; status: KycStatus },
+) {
+  const { rows, count } = await KycVerification.findAndCountAll({
+    where: { status: q.status },
+    order: [['id', 'ASC']],
+    limit: q.pageSize,
+    offset: (q.page - 1) * q.pageSize,
+  });
+  return {
+    items: rows.map((v) => kycSubmissionView(cipher, v)),
+    page: q.page,
+    pageSize: q.pageSize,
+    total: count,
   };
 }

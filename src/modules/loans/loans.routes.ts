@@ -1,4 +1,3 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { loanDetail, listOpenLoans, loanView, partnerLoanView, receiveLoan } from './loans.service';
@@ -7,7 +6,8 @@ import {
   loanIntakeBody,
   loanListQuery,
   loanOut,
-  planRowOut,
+  loanPage,
+  partnerLoanOut,
 } from './loans.schemas';
 
 /** Loan intake from the partner (seed items 9-10) and the loan list and detail (item 12). */
@@ -52,11 +52,7 @@ export function loansRoutes(
         responses: {
           200: {
             description: 'the loan out plus repaymentPlan',
-            schema: loanOut.keys({
-              yearRateLoan: Joi.string(),
-              serviceFee: Joi.alternatives(Joi.number().integer(), Joi.string()),
-              repaymentPlan: Joi.array().items(planRowOut),
-            }),
+            schema: partnerLoanOut,
           },
           401: { description: 'INVALID_SIGNATURE' },
           404: { description: 'NOT_FOUND' },
@@ -78,17 +74,7 @@ export function loansRoutes(
         responses: {
           200: {
             description: 'page of loans',
-            schema: Joi.object({
-              items: Joi.array().items(loanOut),
-              page: Joi.number(),
-              pageSize: Joi.number(),
-              total: Joi.number().description(
-                'open loans matching the filters, counted at most ~2 s ago (cached per filter)',
-              ),
-              nextCursor: Joi.string()
-                .allow(null)
-                .description('pass as cursor for the next page; null on the last page'),
-            }),
+            schema: loanPage,
           },
           400: { description: 'VALIDATION_ERROR (also a cursor made for other filters or sort)' },
         },

@@ -190,3 +190,23 @@ export const planRowOut = Joi.object({
   interest: amountOut,
   status: Joi.string().valid('pending', 'paid'),
 });
+
+/** GET /partner/v1/loans/:creditorNo: the loan with its rates, fee and plan. */
+export const partnerLoanOut = loanOut.keys({
+  yearRateLoan: Joi.string(),
+  serviceFee: Joi.alternatives(Joi.number().integer(), Joi.string()),
+  repaymentPlan: Joi.array().items(planRowOut),
+});
+
+/** 200 of GET /api/v1/loans. */
+export const loanPage = Joi.object({
+  items: Joi.array().items(loanOut),
+  page: Joi.number(),
+  pageSize: Joi.number(),
+  total: Joi.number().description(
+    'open loans matching the filters, counted at most ~2 s ago (cached per filter)',
+  ),
+  nextCursor: Joi.string()
+    .allow(null)
+    .description('pass as cursor for the next page; null on the last page'),
+});

@@ -1,13 +1,9 @@
 import { QueryTypes } from 'sequelize';
-import { now, nowMs } from '../../lib/clock';
+import { jakartaDate, now, nowMs, startOfJakartaDay } from '../../lib/clock';
 import { Dec, idrToJson, toIdr } from '../../lib/money';
 import { Order } from './order.model';
 
 const DAY_MS = 86_400_000;
-
-/** The start of today in Jakarta (UTC+7). */
-const jakartaMidnight = (t: Date) =>
-  new Date(Math.floor((t.getTime() + 7 * 3_600_000) / DAY_MS) * DAY_MS - 7 * 3_600_000);
 
 /** GET /api/v1/me/orders query (seed #8). */
 export interface InvestmentQuery {
@@ -59,7 +55,7 @@ export async function listInvestments(userId: string, q: InvestmentQuery) {
     add('i.create_time < ?', q.endTime);
   } else if (q.flag >= 2) {
     const since = {
-      2: jakartaMidnight(at),
+      2: startOfJakartaDay(jakartaDate(at)),
       3: new Date(nowMs() - 30 * DAY_MS),
       4: new Date(nowMs() - 90 * DAY_MS),
     }[q.flag as 2 | 3 | 4];

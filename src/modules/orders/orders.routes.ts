@@ -1,24 +1,10 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
-import { AppError } from '../../lib/errors';
-import { Order } from './order.model';
-import { OrderStatus } from './order.states';
+import { idParam } from '../../http/validate';
 import { listInvestments } from './investments.service';
-import { orderView, placeOrder } from './orders.service';
+import { investmentsQuery, orderOut, placedOrder, placeOrderBody } from './orders.schemas';
+import { orderDetail, placeOrder } from './orders.service';
 import { renderAgreement } from '../agreements/agreement.service';
 import type { Runtime } from '../../runtime';
-
-const orderOut = Joi.object({
-  id: Joi.string(),
-  creditorNo: Joi.string(),
-  amount: Joi.number().integer(),
-  payWith: Joi.string().valid('card', 'wallet'),
-  status: Joi.string().valid(...Object.values(OrderStatus)),
-  failCode: Joi.string().allow(null),
-  failReason: Joi.string().allow(null),
-  createdAt: Joi.date(),
-  paidAt: Joi.date().allow(null),
-});
 
 /** Purchase (seed item 13), order status, and the investment list of seed item 8. */
 export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
@@ -31,11 +17,7 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
         tags: ['orders'],
         auth: 'investor',
         request: {
-          params: Joi.object({
-            id: Joi.string()
-              .pattern(/^\d{1,18}$/)
-              .required(),
-          }),
+          params: idParam,
         },
         responses: {
           200: { description: 'text/html document' },
@@ -62,18 +44,12 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
         auth: 'investor',
         idempotent: true,
         request: {
-          body: Joi.object({
-            creditorNo: Joi.string()
-              .pattern(/^[A-Za-z0-9_-]{1,64}$/)
-              .required(),
-            amount: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
-            payWith: Joi.string().valid('card', 'wallet').required(),
-          }),
+          body: placeOrderBody,
         },
         responses: {
           202: {
             description: 'accepted',
-            schema: Joi.object({ id: Joi.string(), status: Joi.string() }),
+            schema: placedOrder,
           },
           404: { description: 'no such loan' },
         },
@@ -96,11 +72,7 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
         tags: ['orders'],
         auth: 'investor',
         request: {
-          params: Joi.object({
-            id: Joi.string()
-              .pattern(/^\d{1,18}$/)
-              .required(),
-          }),
+          params: idParam,
         },
         responses: {
           200: { description: 'order', schema: orderOut },
@@ -108,11 +80,7 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
         },
       },
       async (ctx) => {
-        const order = await Order.findOne({
-          where: { id: ctx.state.params.id, userId: ctx.state.session.userId },
-        });
-        if (!order) throw new AppError('NOT_FOUND', 'no such order');
-        ctx.body = orderView(order);
+        ctx.body = await orderDetail(ctx.state.session.userId, ctx.state.params.id);
       },
     )
     .route(
@@ -124,15 +92,7 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
         tags: ['orders'],
         auth: 'investor',
         request: {
-          query: Joi.object({
-            page: Joi.number().integer().min(1).default(1),
-            pageSize: Joi.number().integer().min(1).max(100).default(20),
-            status: Joi.number().integer().valid(1, 2),
-            productType: Joi.number().integer().valid(1, 2, 3).default(1),
-            flag: Joi.number().integer().valid(0, 1, 2, 3, 4).default(1),
-            startTime: Joi.date().iso().when('flag', { is: 0, then: Joi.required() }),
-            endTime: Joi.date().iso().when('flag', { is: 0, then: Joi.required() }),
-          }),
+          query: investmentsQuery,
         },
         responses: { 200: { description: 'page of investments' } },
       },

@@ -41,6 +41,13 @@ export const orderView = (o: Order) => ({
   paidAt: o.paidAt,
 });
 
+/** One of the investor's orders (404 when it is another investor's). */
+export async function orderDetail(userId: string, orderId: string) {
+  const order = await Order.findOne({ where: { id: orderId, userId } });
+  if (!order) throw new AppError('NOT_FOUND', 'no such order');
+  return orderView(order);
+}
+
 /**
  * POST /api/v1/orders: records a pending order and hands it to the lock job (outbox), nothing
  * else. Idempotency-Key: the same key and body return the same order; another body is 409.

@@ -1,4 +1,5 @@
 import { QueryTypes } from 'sequelize';
+import { jobIds } from '../../queues/job-ids';
 import type { Queue } from 'bullmq';
 import type { PartnerPort } from '../../adapters/partner';
 import { now, nowMs } from '../../lib/clock';
@@ -77,7 +78,7 @@ export async function sweepNotifications(
       queues,
       'partner.notify',
       { notificationId: String(r.id) },
-      { jobId: `notify-${r.id}-${r.attempts}` },
+      { jobId: jobIds.partnerNotify(r.id, r.attempts) },
     );
   }
   return rows.length;

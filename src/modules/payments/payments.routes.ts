@@ -1,5 +1,5 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
+import { callbackBody, callbackReceived } from './payments.schemas';
 import { recordCallback } from './payments.service';
 
 /** The gateway's callback route: signed, stored raw, answered at once; a job applies it. */
@@ -13,19 +13,10 @@ export function paymentsRoutes(guards: RouteGuards): ApiRouter {
       tags: ['gateway'],
       auth: 'gateway',
       request: {
-        body: Joi.object({
-          instructionId: Joi.alternatives(
-            Joi.string().pattern(/^\d{1,18}$/),
-            Joi.number().integer().min(1),
-          ).required(),
-          gatewayTxnId: Joi.string().max(128).required(),
-          status: Joi.string().valid('success', 'failed').required(),
-          amount: Joi.number().integer().min(1).max(Number.MAX_SAFE_INTEGER).required(),
-          failReason: Joi.string().max(500),
-        }),
+        body: callbackBody,
       },
       responses: {
-        200: { description: 'stored', schema: Joi.object({ received: Joi.boolean() }) },
+        200: { description: 'stored', schema: callbackReceived },
         401: { description: 'INVALID_SIGNATURE' },
       },
     },

@@ -1,4 +1,5 @@
 import { QueryTypes, Transaction, UniqueConstraintError } from 'sequelize';
+import { jobIds } from '../../queues/job-ids';
 import type { Queue } from 'bullmq';
 import type { GatewayPort } from '../../adapters/gateway';
 import { SandboxGateway } from '../../adapters/gateway';
@@ -388,14 +389,14 @@ export async function sweepInstructions(
         queues,
         'instruction.submit',
         { instructionId: String(r.id) },
-        { jobId: `resubmit-${r.id}-${r.submit_attempts}` },
+        { jobId: jobIds.instructionResubmit(r.id, r.submit_attempts) },
       );
     } else {
       await enqueueDirect(
         queues,
         'instruction.query',
         { instructionId: String(r.id) },
-        { jobId: `query-${r.id}-${r.query_attempts}` },
+        { jobId: jobIds.instructionQuery(r.id, r.query_attempts) },
       );
     }
   }

@@ -1,9 +1,7 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { receiveRepayment, repaymentView } from './repayments.service';
-
-const idr = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
+import { repaymentBody } from './repayments.schemas';
 
 /** Repayment reports from the partner (seed item 14). */
 export function repaymentsRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
@@ -16,25 +14,7 @@ export function repaymentsRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGua
       tags: ['partner'],
       auth: 'partner',
       request: {
-        body: Joi.object({
-          creditorNo: Joi.string()
-            .pattern(/^[A-Za-z0-9_-]{1,64}$/)
-            .required(),
-          period: Joi.number().integer().min(1).required(),
-          repaymentNo: Joi.string()
-            .pattern(/^[A-Za-z0-9_-]{1,64}$/)
-            .required(),
-          principal: idr.required(),
-          interest: idr.required(),
-          lateFee: idr.required(),
-          overdueServiceFee: idr.required(),
-          paidAt: Joi.date().iso().required(),
-          payoff: Joi.boolean()
-            .default(false)
-            .description(
-              'early payoff: principal = everything outstanding, interest covers this period',
-            ),
-        }),
+        body: repaymentBody,
       },
       responses: {
         201: { description: 'recorded; the gateway confirms, then it is cleared' },

@@ -1,56 +1,22 @@
-import Joi from 'joi';
-import { Transaction } from 'sequelize';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
-import { pagingQuery } from '../../http/validate';
-import { withTransaction } from '../../lib/db';
-import { now } from '../../lib/clock';
-import { AppError } from '../../lib/errors';
-import { maskIdCard } from '../../lib/masking';
-import { idrToJson } from '../../lib/money';
-import { User } from '../users/user.model';
-import { StudentLoan } from './student-loan.model';
-import { StudentLoanStatus, studentLoanMachine } from './student-loan.states';
-
-const view = (s: StudentLoan) => ({
-  id: String(s.id),
-  userId: String(s.userId),
-  schoolName: s.schoolName,
-  studentIdNo: maskIdCard(s.studentIdNo),
-  major: s.major,
-  enrollmentYear: s.enrollmentYear,
-  amount: idrToJson(s.amount),
-  termMonths: s.termMonths,
-  purpose: s.purpose,
-  status: s.status,
-  reviewReason: s.reviewReason,
-  reviewedAt: s.reviewedAt,
-  disbursedAt: s.disbursedAt,
-  disbursementRef: s.disbursementRef,
-  disbursementAmount: s.disbursementAmount === null ? null : idrToJson(s.disbursementAmount),
-  createdAt: s.createdAt,
-});
-
-const idParams = Joi.object({
-  id: Joi.string()
-    .pattern(/^\d{1,18}$/)
-    .required(),
-});
-
-/** Moves an application along its state machine, row locked; the admin is recorded. */
-async function decide(id: string, to: StudentLoanStatus, fields: Partial<StudentLoan>) {
-  return withTransaction(StudentLoan.sequelize!, async (transaction) => {
-    const s = await StudentLoan.findByPk(id, { transaction, lock: Transaction.LOCK.NO_KEY_UPDATE });
-    if (!s) throw new AppError('NOT_FOUND', 'no such student loan application');
-    studentLoanMachine.assert(s.status, to);
-    await s.update({ ...fields, status: to }, { transaction });
-    return view(s);
-  });
-}
+import { idParam } from '../../http/validate';
+import {
+  applicationBody,
+  applicationsQuery,
+  offlineDisbursementBody,
+  rejectBody,
+} from './student-loans.schemas';
+import {
+  applyForStudentLoan,
+  approveStudentLoan,
+  listStudentLoans,
+  myStudentLoans,
+  recordOfflineDisbursement,
+  rejectStudentLoan,
+} from './student-loans.service';
 
 /** Student loan applications (seed item 18) and their admin review and offline disbursement. */
 export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
-  const adminName = async (userId: string) =>
-    (await User.findByPk(userId))?.username ?? `admin:${userId}`;
   return new ApiRouter(guards)
     .route(
       {
@@ -61,29 +27,13 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         auth: 'investor',
         idempotent: true,
         request: {
-          body: Joi.object({
-            schoolName: Joi.string().trim().min(2).max(200).required(),
-            studentIdNo: Joi.string()
-              .pattern(/^[A-Za-z0-9-]{4,32}$/)
-              .required(),
-            major: Joi.string().trim().min(2).max(100).required(),
-            enrollmentYear: Joi.number().integer().min(1990).max(2100).required(),
-            amount: Joi.number().integer().min(100_000).max(1_000_000_000).required(),
-            termMonths: Joi.number().integer().min(1).max(60).required(),
-            purpose: Joi.string().trim().min(3).max(500).required(),
-          }),
+          body: applicationBody,
         },
         responses: { 201: { description: 'submitted' } },
       },
       async (ctx) => {
-        const s = await StudentLoan.create({
-          ...ctx.state.body,
-          amount: BigInt(ctx.state.body.amount),
-          userId: ctx.state.session.userId,
-          status: StudentLoanStatus.Submitted,
-        });
         ctx.status = 201;
-        ctx.body = view(s);
+        ctx.body = await applyForStudentLoan(ctx.state.session.userId, ctx.state.body);
       },
     )
     .route(
@@ -96,11 +46,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         responses: { 200: { description: 'applications' } },
       },
       async (ctx) => {
-        const rows = await StudentLoan.findAll({
-          where: { userId: ctx.state.session.userId },
-          order: [['id', 'DESC']],
-        });
-        ctx.body = { items: rows.map(view) };
+        ctx.body = await myStudentLoans(ctx.state.session.userId);
       },
     )
     .route(
@@ -111,22 +57,12 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         tags: ['admin'],
         auth: 'admin',
         request: {
-          query: Joi.object({
-            ...pagingQuery,
-            status: Joi.string().valid(...Object.values(StudentLoanStatus)),
-          }),
+          query: applicationsQuery,
         },
         responses: { 200: { description: 'page of applications' } },
       },
       async (ctx) => {
-        const { page, pageSize, status } = ctx.state.query;
-        const { rows, count } = await StudentLoan.findAndCountAll({
-          where: status ? { status } : {},
-          order: [['id', 'ASC']],
-          limit: pageSize,
-          offset: (page - 1) * pageSize,
-        });
-        ctx.body = { items: rows.map(view), page, pageSize, total: count };
+        ctx.body = await listStudentLoans(ctx.state.query);
       },
     )
     .route(
@@ -136,17 +72,14 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         summary: 'Approve an application',
         tags: ['admin'],
         auth: 'admin',
-        request: { params: idParams },
+        request: { params: idParam },
         responses: {
           200: { description: 'approved' },
           409: { description: 'INVALID_STATE_TRANSITION' },
         },
       },
       async (ctx) => {
-        ctx.body = await decide(ctx.state.params.id, StudentLoanStatus.Approved, {
-          reviewedBy: await adminName(ctx.state.session.userId),
-          reviewedAt: now(),
-        });
+        ctx.body = await approveStudentLoan(ctx.state.session.userId, ctx.state.params.id);
       },
     )
     .route(
@@ -157,8 +90,8 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         tags: ['admin'],
         auth: 'admin',
         request: {
-          params: idParams,
-          body: Joi.object({ reason: Joi.string().trim().min(3).max(500).required() }),
+          params: idParam,
+          body: rejectBody,
         },
         responses: {
           200: { description: 'rejected' },
@@ -166,11 +99,11 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         },
       },
       async (ctx) => {
-        ctx.body = await decide(ctx.state.params.id, StudentLoanStatus.Rejected, {
-          reviewedBy: await adminName(ctx.state.session.userId),
-          reviewedAt: now(),
-          reviewReason: ctx.state.body.reason,
-        });
+        ctx.body = await rejectStudentLoan(
+          ctx.state.session.userId,
+          ctx.state.params.id,
+          ctx.state.body.reason,
+        );
       },
     )
     .route(
@@ -181,12 +114,8 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         tags: ['admin'],
         auth: 'admin',
         request: {
-          params: idParams,
-          body: Joi.object({
-            amount: Joi.number().integer().min(1).max(1_000_000_000).required(),
-            reference: Joi.string().trim().min(3).max(100).required(),
-            disbursedAt: Joi.date().iso().max('now'),
-          }),
+          params: idParam,
+          body: offlineDisbursementBody,
         },
         responses: {
           200: { description: 'recorded' },
@@ -194,13 +123,11 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         },
       },
       async (ctx) => {
-        const b = ctx.state.body as { amount: number; reference: string; disbursedAt?: Date };
-        ctx.body = await decide(ctx.state.params.id, StudentLoanStatus.DisbursedOffline, {
-          disbursedBy: await adminName(ctx.state.session.userId),
-          disbursedAt: b.disbursedAt ?? now(),
-          disbursementRef: b.reference,
-          disbursementAmount: BigInt(b.amount),
-        });
+        ctx.body = await recordOfflineDisbursement(
+          ctx.state.session.userId,
+          ctx.state.params.id,
+          ctx.state.body,
+        );
       },
     );
 }

@@ -1,5 +1,5 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
+import { idParam } from '../../http/validate';
 import type { Runtime } from '../../runtime';
 import { calcCreditOrder } from './credit-order-pricing.service';
 import { creditOrderDetail, placeCreditOrder } from './credit-order-placement.service';
@@ -14,7 +14,6 @@ import {
 } from './notes.service';
 import {
   marketNotesQuery,
-  id,
   noteBody,
   noteQuery,
   orderBody,
@@ -66,7 +65,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         summary: 'Cancel the unsold part of one of the caller’s notes',
         tags: ['transfers'],
         auth: 'investor',
-        request: { params: Joi.object({ id: id.required() }) },
+        request: { params: idParam },
         responses: { 200: { description: 'cancelled note' }, 409: { description: 'NOTE_CLOSED' } },
       },
       async (ctx) => {
@@ -95,7 +94,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         tags: ['transfers'],
         auth: 'investor',
         request: {
-          params: Joi.object({ id: id.required() }),
+          params: idParam,
           query: noteQuery,
         },
         responses: { 200: { description: 'note' }, 404: { description: 'no such note' } },
@@ -155,7 +154,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         summary: "One of the caller's credit orders (as buyer or seller)",
         tags: ['transfers'],
         auth: 'investor',
-        request: { params: Joi.object({ id: id.required() }) },
+        request: { params: idParam },
         responses: {
           200: { description: 'credit order' },
           404: { description: 'not the caller’s' },

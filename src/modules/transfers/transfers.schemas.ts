@@ -1,8 +1,5 @@
 import Joi from 'joi';
-import { pagingQuery } from '../../http/validate';
-
-/** A row id in a path or body (BIGINT as digits). */
-export const id = Joi.string().pattern(/^\d{1,18}$/);
+import { pagingQuery, rowId as id } from '../../http/validate';
 /** A discount in percent: a number or a decimal string, kept as a string (decimal.js reads it). */
 const discountRate = Joi.alternatives()
   .try(Joi.number().min(0).max(99.9999), Joi.string().pattern(/^\d{1,2}(\.\d{1,4})?$/))

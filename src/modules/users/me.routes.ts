@@ -1,36 +1,8 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
-import { pagingQuery } from '../../http/validate';
-import { LedgerKind } from '../ledger/ledger.kinds';
 import { accountSummary, investorLedger } from '../ledger/ledger.views';
 import type { Runtime } from '../../runtime';
 import { profile } from './users.service';
-
-const amount = Joi.alternatives(
-  Joi.number().integer(),
-  Joi.string().pattern(/^-?\d+$/),
-).description('integer IDR');
-
-const accountResult = Joi.object({
-  userId: Joi.string(),
-  sanbiaoBalance: amount,
-  sanbiaoLockBalance: amount,
-  currentBalance: amount,
-  currentLockBalance: amount,
-  depositBalance: amount,
-  depositLockBalance: amount,
-  availableBalance: amount,
-  lockedBalance: amount,
-  totalIncome: amount,
-});
-
-const ledgerQuery = Joi.object({
-  ...pagingQuery,
-  account: Joi.string().valid('available', 'locked', 'invested'),
-  kind: Joi.string().valid(...Object.values(LedgerKind)),
-  startTime: Joi.date().iso(),
-  endTime: Joi.date().iso(),
-});
+import { accountResult, ledgerQuery } from './users.schemas';
 
 /** The investor's own views: profile (item 5), account figures (item 8), money flows. */
 export function meRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {

@@ -96,3 +96,7 @@ export async function assertSuperInvestor(config: { superInvestorUserId: number 
       `SUPER_INVESTOR_USER_ID=${id} is ${user ? `a user with the role ${user.role}` : 'no user'}, not the super investor: run the set-up (npm run setup -- --seed) on this database, or point SUPER_INVESTOR_USER_ID at the super investor`,
     );
 }
+
+/** How the back office records an admin who acted: the username, else `admin:<id>`. */
+export const adminName = async (adminId: string): Promise<string> =>
+  (await User.findByPk(adminId))?.username ?? `admin:${adminId}`;

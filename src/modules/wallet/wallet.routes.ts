@@ -1,18 +1,7 @@
-import Joi from 'joi';
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { createRecharge, createWithdrawal, walletOpView } from './wallet.service';
-
-const amountBody = Joi.object({
-  amount: Joi.number().integer().min(10_000).max(Number.MAX_SAFE_INTEGER).required(),
-});
-const opOut = Joi.object({
-  id: Joi.string(),
-  amount: Joi.number(),
-  status: Joi.string().valid('pending', 'succeeded', 'failed'),
-  failReason: Joi.string().allow(null),
-  createdAt: Joi.date(),
-});
+import { amountBody, opOut } from './wallet.schemas';
 
 /** Wallet: recharge from and withdraw to the bound card (both through the gateway). */
 export function walletRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards): ApiRouter {

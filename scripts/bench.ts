@@ -25,13 +25,10 @@ import { createSequelize } from '../src/lib/db';
 import { createLogger } from '../src/lib/logger';
 import { createMigrator } from '../src/lib/migrator';
 import { waitReady } from '../src/lib/redis';
-import { BankCard } from '../src/modules/banks/bank-card.model';
-import { KycVerification } from '../src/modules/kyc/kyc.model';
-import { KycStatus } from '../src/modules/kyc/kyc.states';
 import { checkLedger } from '../src/modules/ledger/ledger.service';
 import { Order } from '../src/modules/orders/order.model';
-import { User, UserRole } from '../src/modules/users/user.model';
 import { openRuntime, type Runtime } from '../src/runtime';
+import { insertInvestor } from '../test/helpers/fixtures';
 import { seedDemoData } from '../src/seed';
 import { benchClearing } from './bench-clearing';
 import { benchFloor } from './bench-floor';
@@ -233,37 +230,20 @@ async function main() {
       bankCardNo: '4556330000001234',
       bankCardHolder: 'Bench Borrower',
     });
+  let investorSeq = 0;
   const investors = async (n: number) => {
     const out: { userId: string; token: string }[] = [];
     for (let i = 0; i < n; i++) {
-      const u = await User.create({
-        role: UserRole.Investor,
-        mobile: `0813${String(loanSeq * 100000 + i).padStart(8, '0')}`,
-        kycStatus: KycStatus.Verified,
+      // A distinct valid NIK and mobile per investor of the run (province, birth day, serial).
+      const k = investorSeq++;
+      const nik = `${11 + (k % 80)}7506${String(1 + (Math.floor(k / 80) % 28)).padStart(2, '0')}0195${String(1001 + Math.floor(k / 2240)).padStart(4, '0')}`;
+      const userId = await insertInvestor(rt.cipher, {
+        nik,
+        mobile: `0813${String(k).padStart(8, '0')}`,
+        cardNo: `455633${String(k).padStart(6, '0')}1234`,
+        name: 'Bench Investor',
       });
-      const nik = `3175066301${String(10 + (i % 80)).padStart(2, '0')}${String(1000 + (i % 8000))}`;
-      await KycVerification.create({
-        userId: u.id,
-        realName: 'Bench Investor',
-        nikEncrypted: rt.cipher.encrypt(nik),
-        nikHash: rt.cipher.lookupHash(`${nik}-${u.id}`),
-        nikLast4: nik.slice(-4),
-        status: KycStatus.Verified,
-        verifiedBy: 'provider',
-      });
-      const card = `455633${String(u.id).padStart(6, '0')}1234`;
-      await BankCard.create({
-        userId: u.id,
-        bankCode: 'BCA',
-        cardEncrypted: rt.cipher.encrypt(card),
-        cardHash: rt.cipher.lookupHash(card),
-        cardLast4: '1234',
-        status: 'active',
-      });
-      out.push({
-        userId: String(u.id),
-        token: await rt.sessions.create(String(u.id), 'investor', 3600),
-      });
+      out.push({ userId, token: await rt.sessions.create(userId, 'investor', 3600) });
     }
     return out;
   };

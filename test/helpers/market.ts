@@ -1,9 +1,6 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { signPayload } from '../../src/lib/crypto';
 import { withTransaction } from '../../src/lib/db';
-import { BankCard } from '../../src/modules/banks/bank-card.model';
-import { KycVerification } from '../../src/modules/kyc/kyc.model';
-import { KycStatus } from '../../src/modules/kyc/kyc.states';
 import {
   AccountType,
   investorAccount,
@@ -11,7 +8,6 @@ import {
 } from '../../src/modules/ledger/ledger.accounts';
 import { LedgerKind } from '../../src/modules/ledger/ledger.kinds';
 import { postTransaction } from '../../src/modules/ledger/ledger.service';
-import { User, UserRole } from '../../src/modules/users/user.model';
 import type { Runtime } from '../../src/runtime';
 import type { Config } from '../../config';
 import { PROCESSORS } from '../../jobs/processors';
@@ -23,7 +19,8 @@ import { Order } from '../../src/modules/orders/order.model';
 import { Repayment } from '../../src/modules/repayments/repayment.model';
 import { RepaymentPlan } from '../../src/modules/schedules/schedule.model';
 import { settleLoan } from '../../src/modules/settlement/settlement.service';
-import { apiClient, eventually, randomCard, randomMobile, randomNik } from './api';
+import { apiClient, eventually } from './api';
+import { insertInvestor, loanBody } from './fixtures';
 import { freePort, startApp, testDb, testRuntime } from './context';
 
 /** POSTs a body signed as the partner or the gateway would (override parts to forge). */
@@ -49,28 +46,7 @@ export async function signedPost(
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-/** A valid loan of seed item 9 (bullet, 30 days) with a fresh creditorNo. */
-export function loanBody(over: Record<string, unknown> = {}) {
-  return {
-    creditorNo: `CR${randomUUID().replace(/-/g, '').slice(0, 16)}`,
-    loanPurpose: 'modal usaha',
-    riskLevel: 'A',
-    yearRateFin: '12.5',
-    yearRateLoan: 18,
-    term: 30,
-    termUnit: 'day',
-    repaymentMethod: 'bullet',
-    amountApply: 10_000_000,
-    serviceFee: 500_000,
-    publishedAt: new Date().toISOString(),
-    borrowerId: `B${randomInt(1e9)}`,
-    bankCode: 'BCA',
-    bankName: 'Bank Central Asia',
-    bankCardNo: randomCard('455633'),
-    bankCardHolder: 'Rina Herlina',
-    ...over,
-  };
-}
+export { loanBody } from './fixtures';
 
 /**
  * An investor made straight in the database (faster than the HTTP on-boarding, which has its
@@ -86,35 +62,7 @@ export async function makeInvestor(
     wallet?: bigint;
   } = {},
 ) {
-  const user = await User.create({
-    role: UserRole.Investor,
-    mobile: randomMobile(),
-    kycStatus: opts.kyc === false ? KycStatus.None : KycStatus.Verified,
-  });
-  const userId = String(user.id);
-  if (opts.kyc !== false) {
-    const nik = randomNik(opts.nikSerial);
-    await KycVerification.create({
-      userId,
-      realName: 'Test Investor',
-      nikEncrypted: rt.cipher.encrypt(nik),
-      nikHash: rt.cipher.lookupHash(nik),
-      nikLast4: nik.slice(-4),
-      status: KycStatus.Verified,
-      verifiedBy: 'provider',
-    });
-  }
-  if (opts.card !== false) {
-    const cardNo = randomCard('455633', opts.cardLast4);
-    await BankCard.create({
-      userId,
-      bankCode: 'BCA',
-      cardEncrypted: rt.cipher.encrypt(cardNo),
-      cardHash: rt.cipher.lookupHash(cardNo),
-      cardLast4: cardNo.slice(-4),
-      status: 'active',
-    });
-  }
+  const userId = await insertInvestor(rt.cipher, opts);
   if (opts.wallet) {
     await withTransaction(testDb(), (transaction) =>
       postTransaction(

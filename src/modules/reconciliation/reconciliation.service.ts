@@ -1,4 +1,4 @@
-import { QueryTypes } from 'sequelize';
+import { QueryTypes, type Transaction } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import { nowMs } from '../../lib/clock';
 import { idrToJson, toIdr } from '../../lib/money';
@@ -28,6 +28,7 @@ type Row = Record<string, string>;
 export async function investedMismatches(
   sequelize: Sequelize,
   userIds: string[] | null = null,
+  transaction?: Transaction,
 ): Promise<{ userId: string; invested: bigint; assets: bigint }[]> {
   const rows = await sequelize.query<Row>(
     `WITH held AS (SELECT user_id, SUM(principal) AS total FROM assets GROUP BY user_id),
@@ -37,7 +38,7 @@ export async function investedMismatches(
        FROM held h FULL JOIN inv i ON i.user_id = h.user_id
       WHERE COALESCE(i.balance, 0) <> COALESCE(h.total, 0)
         AND ($1::bigint[] IS NULL OR COALESCE(h.user_id, i.user_id) = ANY($1::bigint[]))`,
-    { bind: [userIds], type: QueryTypes.SELECT },
+    { bind: [userIds], type: QueryTypes.SELECT, transaction },
   );
   return rows.map((r) => ({
     userId: r.user_id,
@@ -75,11 +76,12 @@ function callbackAction(outcome: string, id: string, instructionId: string): str
 export async function reconcile(
   sequelize: Sequelize,
   scope: ReconcileScope = {},
+  { transaction }: { transaction?: Transaction } = {},
 ): Promise<Mismatch[]> {
   const out: Mismatch[] = [];
   const q = (sql: string, bind: unknown[] = []) =>
-    sequelize.query<Row>(sql, { bind, type: QueryTypes.SELECT });
-  const ledger = await checkLedger();
+    sequelize.query<Row>(sql, { bind, type: QueryTypes.SELECT, transaction });
+  const ledger = await checkLedger({ transaction });
   const fixLedger = 'the ledger is append-only: find the cause, correct it with a reversal';
   for (const m of ledger.mismatches)
     out.push({
@@ -298,7 +300,7 @@ export async function reconcile(
       detail: `reserved ${r.reserved}, orders in flight ${r.orders}`,
       action: 'investigate the credit orders of this note',
     });
-  for (const m of await investedMismatches(sequelize, userIds))
+  for (const m of await investedMismatches(sequelize, userIds, transaction))
     out.push({
       check: 'investor.invested_vs_assets',
       ref: `user ${m.userId}`,

@@ -64,26 +64,19 @@ const id = (name: string) =>
       .required(),
   });
 
+/** A sweeper's job: no payload, one attempt (the next run is its retry). */
+const sweep = (queue: QueueName, description: string) => ({
+  queue,
+  payload: empty,
+  options: { attempts: 1 },
+  description,
+});
+
 /** The job registry: name → queue, payload schema, options. The worker refuses to start on a gap. */
 export const JOBS: { [K in JobName]: JobDefinition<K> } = {
-  'outbox.relay': {
-    queue: QueueName.Maintenance,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 'relays pending outbox rows',
-  },
-  'outbox.prune': {
-    queue: QueueName.Maintenance,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 'deletes outbox rows relayed more than 7 days ago',
-  },
-  'ledger.audit': {
-    queue: QueueName.Maintenance,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 'recomputes all balances, logs mismatches',
-  },
+  'outbox.relay': sweep(QueueName.Maintenance, 'relays pending outbox rows'),
+  'outbox.prune': sweep(QueueName.Maintenance, 'deletes outbox rows relayed more than 7 days ago'),
+  'ledger.audit': sweep(QueueName.Maintenance, 'recomputes all balances, logs mismatches'),
   'kyc.verify': {
     queue: QueueName.Investors,
     payload: id('verificationId'),
@@ -119,12 +112,7 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
     payload: id('instructionId'),
     description: 'asks the gateway about an instruction without a result',
   },
-  'instructions.sweep': {
-    queue: QueueName.Payments,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 'enqueues due queries and lost submits',
-  },
+  'instructions.sweep': sweep(QueueName.Payments, 'enqueues due queries and lost submits'),
   'payment.reconcile': {
     queue: QueueName.Payments,
     payload: id('callbackId'),
@@ -141,46 +129,27 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
     options: { attempts: 15 },
     description: 'delivers one partner notification',
   },
-  'partner-notifications.sweep': {
-    queue: QueueName.Loans,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 're-enqueues undelivered notifications',
-  },
+  'partner-notifications.sweep': sweep(QueueName.Loans, 're-enqueues undelivered notifications'),
   'repayment.clear': {
     queue: QueueName.Loans,
     payload: id('repaymentId'),
     description: 'splits one arrived repayment (one ledger transaction)',
   },
-  'loans.mark-overdue': {
-    queue: QueueName.Loans,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 'repaying loans with a period past due → overdue',
-  },
-  'credit-notes.expire': {
-    queue: QueueName.Transfers,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 'closes notes past their end time, returns the unsold part',
-  },
+  'loans.mark-overdue': sweep(QueueName.Loans, 'repaying loans with a period past due → overdue'),
+  'credit-notes.expire': sweep(
+    QueueName.Transfers,
+    'closes notes past their end time, returns the unsold part',
+  ),
   'credit-order.confirm': {
     queue: QueueName.Transfers,
     payload: id('orderId'),
     description: 'the next step of one credit order (restartable)',
   },
-  'credit-orders.sweep': {
-    queue: QueueName.Transfers,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 're-enqueues lost confirm jobs',
-  },
-  'recovery.sweep': {
-    queue: QueueName.Maintenance,
-    payload: empty,
-    options: { attempts: 1 },
-    description: 'finds every state waiting for a lost job and starts it again',
-  },
+  'credit-orders.sweep': sweep(QueueName.Transfers, 're-enqueues lost confirm jobs'),
+  'recovery.sweep': sweep(
+    QueueName.Maintenance,
+    'finds every state waiting for a lost job and starts it again',
+  ),
   'banks.sync': {
     queue: QueueName.Loans,
     payload: empty,

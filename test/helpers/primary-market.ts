@@ -3,11 +3,12 @@ import { setClock } from '../../src/lib/clock';
 import { accountCode, investorAccount } from '../../src/modules/ledger/ledger.accounts';
 import { getBalances } from '../../src/modules/ledger/ledger.service';
 import { Order } from '../../src/modules/orders/order.model';
+import { PaymentInstruction } from '../../src/modules/payments/payment.model';
 import { QueueName } from '../../src/queues/queues';
 import type { Api } from './api';
 import { eventually } from './api';
 import type { testRuntime } from './context';
-import { loanBody, signedPost, startMarket } from './market';
+import { loanBody, makeInvestor, signedPost, startMarket } from './market';
 
 /*
  * The primary-market test files' shared market: loans, orders and payments workers, a sandbox
@@ -59,3 +60,26 @@ export const balance = async (userId: string, kind: 'available' | 'locked' | 'in
   (await getBalances([investorAccount(userId, kind)])).get(
     accountCode(investorAccount(userId, kind)),
   )!;
+
+/** A card purchase on a silent card (…0119): the order waits with its collection submitted. */
+export async function silentOrder(creditorNo: string, amount = 1_000_000) {
+  const inv = await makeInvestor(rt, { cardLast4: '0119' });
+  const res = await api.post(
+    '/api/v1/orders',
+    { creditorNo, amount, payWith: 'card' },
+    { token: inv.token },
+  );
+  await eventually(
+    async () =>
+      (await PaymentInstruction.findOne({
+        where: { purpose: 'order', refId: res.body.id, status: 'submitted' },
+      })) !== null,
+  );
+  return {
+    inv,
+    orderId: res.body.id as string,
+    instr: (await PaymentInstruction.findOne({
+      where: { purpose: 'order', refId: res.body.id },
+    }))!,
+  };
+}

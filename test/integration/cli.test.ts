@@ -61,6 +61,9 @@ describe('finance CLI: ledger:check', function () {
 describe('finance CLI: operations', function () {
   this.timeout(60_000);
 
+  const reconcileLoan = (creditorNo: string, operator: string) =>
+    run(['scripts/finance.ts', 'reconcile', '--loan', creditorNo, '--operator', operator]);
+
   /** A loan row straight in the database (open, `bought` already sold). */
   async function insertLoan(bought: number): Promise<{ id: string; creditor_no: string }> {
     const [[loan]] = (await testDb().query(
@@ -78,14 +81,7 @@ describe('finance CLI: operations', function () {
   it('when reconcile runs on a sound loan, then it says so, exits 0 and records the operator', async () => {
     const loan = await insertLoan(0);
     try {
-      const res = run([
-        'scripts/finance.ts',
-        'reconcile',
-        '--loan',
-        loan.creditor_no,
-        '--operator',
-        'alice',
-      ]);
+      const res = reconcileLoan(loan.creditor_no, 'alice');
       expect(res.stdout, res.stderr).to.contain('reconciled: no mismatch');
       expect(res.status).to.equal(0);
     } finally {
@@ -109,14 +105,7 @@ describe('finance CLI: operations', function () {
       },
     )) as [{ id: string }[], unknown];
     try {
-      const res = run([
-        'scripts/finance.ts',
-        'reconcile',
-        '--loan',
-        loan.creditor_no,
-        '--operator',
-        'bob',
-      ]);
+      const res = reconcileLoan(loan.creditor_no, 'bob');
       expect(res.status).to.equal(2);
       expect(res.stdout).to.match(new RegExp(`order.paid_without_asset\\s+order ${order.id}`));
     } finally {

@@ -12,11 +12,11 @@ import { reconcile } from '../../src/modules/reconciliation/reconciliation.servi
 import { QueueName } from '../../src/queues/queues';
 import { eventually } from '../helpers/api';
 import { testDb } from '../helpers/context';
-import { makeInvestor, signedPost } from '../helpers/market';
+import { signedPost } from '../helpers/market';
 import {
   usePrimaryMarket,
+  silentOrder,
   rt,
-  api,
   url,
   partnerSecret,
   gatewaySecret,
@@ -32,22 +32,7 @@ describe('primary market: gateway callbacks', function () {
   describe('gateway callbacks', () => {
     async function pendingCardOrder() {
       const { body } = await newLoan();
-      const inv = await makeInvestor(rt, { cardLast4: '0119' });
-      const res = await api.post(
-        '/api/v1/orders',
-        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
-        { token: inv.token },
-      );
-      await eventually(
-        async () =>
-          (await PaymentInstruction.findOne({
-            where: { purpose: 'order', refId: res.body.id, status: 'submitted' },
-          })) !== null,
-      );
-      const instr = (await PaymentInstruction.findOne({
-        where: { purpose: 'order', refId: res.body.id },
-      }))!;
-      return { inv, orderId: res.body.id as string, instr, creditorNo: body.creditorNo };
+      return { ...(await silentOrder(body.creditorNo)), creditorNo: body.creditorNo };
     }
     const callback = (
       instr: PaymentInstruction,

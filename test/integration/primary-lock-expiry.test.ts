@@ -8,6 +8,7 @@ import { eventually } from '../helpers/api';
 import { makeInvestor } from '../helpers/market';
 import {
   usePrimaryMarket,
+  silentOrder,
   rt,
   api,
   newLoan,
@@ -21,27 +22,6 @@ describe('primary market: lock expiry and late payments', function () {
   usePrimaryMarket('primary-lock-expiry');
 
   describe('lock expiry and late payments', () => {
-    async function silentOrder(creditorNo: string, amount = 1_000_000) {
-      const inv = await makeInvestor(rt, { cardLast4: '0119' });
-      const res = await api.post(
-        '/api/v1/orders',
-        { creditorNo, amount, payWith: 'card' },
-        { token: inv.token },
-      );
-      await eventually(
-        async () =>
-          (await PaymentInstruction.findOne({
-            where: { purpose: 'order', refId: res.body.id, status: 'submitted' },
-          })) !== null,
-      );
-      return {
-        inv,
-        orderId: res.body.id as string,
-        instr: (await PaymentInstruction.findOne({
-          where: { purpose: 'order', refId: res.body.id },
-        }))!,
-      };
-    }
     // The clock goes past the lock's expiry for the expiry job, then back.
     const expireNow = async (orderId: string) => {
       const expiresAt = (await order(orderId)).lockExpiresAt!.getTime();

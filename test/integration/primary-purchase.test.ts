@@ -4,10 +4,10 @@ import { Asset } from '../../src/modules/assets/asset.model';
 import { Order } from '../../src/modules/orders/order.model';
 import { GatewayCallback, PaymentInstruction } from '../../src/modules/payments/payment.model';
 import { queryInstruction } from '../../src/modules/payments/payments.service';
-import { eventually } from '../helpers/api';
 import { makeInvestor } from '../helpers/market';
 import {
   usePrimaryMarket,
+  silentOrder,
   rt,
   api,
   newLoan,
@@ -104,31 +104,17 @@ describe('primary market: purchase', function () {
 
     it('when the card is silent (…0119), then the order waits; the status query resolves it once the gateway knows', async () => {
       const { body } = await newLoan();
-      const inv = await makeInvestor(rt, { cardLast4: '0119' });
-      const res = await api.post(
-        '/api/v1/orders',
-        { creditorNo: body.creditorNo, amount: 1_000_000, payWith: 'card' },
-        { token: inv.token },
-      );
-      await eventually(
-        async () =>
-          (await PaymentInstruction.findOne({
-            where: { purpose: 'order', refId: res.body.id, status: 'submitted' },
-          })) !== null,
-      );
-      const instr = (await PaymentInstruction.findOne({
-        where: { purpose: 'order', refId: res.body.id },
-      }))!;
+      const { orderId, instr } = await silentOrder(body.creditorNo);
       expect(
         await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id)),
       ).to.equal('still pending');
       expect((await instr.reload()).status).to.equal('unknown');
-      expect((await order(res.body.id)).status).to.equal('paying');
+      expect((await order(orderId)).status).to.equal('paying');
       await new Promise((r) => setTimeout(r, 350));
       expect(
         await queryInstruction({ gateway: rt.ports.gateway, cipher: rt.cipher }, String(instr.id)),
       ).to.equal('order paid');
-      expect((await order(res.body.id)).status).to.equal('paid');
+      expect((await order(orderId)).status).to.equal('paid');
     });
 
     for (const [label, setup, amount, code] of [

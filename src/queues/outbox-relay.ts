@@ -19,9 +19,6 @@ interface OutboxRow {
 /** How old a row must be before the sweeper relays it (younger ones are the fast path's). */
 export const SWEEP_MIN_AGE_MS = 2_000;
 
-/** The BullMQ job id of an outbox row: re-adding it is a no-op while the job exists. */
-export const outboxJobId = jobIds.outbox;
-
 /**
  * Drains the outbox into BullMQ. Rows are claimed with FOR UPDATE SKIP LOCKED (several relays
  * may run at once), added with the row id as job id, then marked dispatched in the same
@@ -93,7 +90,7 @@ export class OutboxRelay {
       data: payload,
       opts: {
         ...JOBS[name as JobName]?.options,
-        jobId: outboxJobId(id),
+        jobId: jobIds.outbox(id),
         delay: runAt ? Math.max(0, runAt.getTime() - this.now()) : undefined,
       },
     };

@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { setClock } from '../../src/lib/clock';
 import { withTransaction } from '../../src/lib/db';
 import { enqueueAfterCommit, setOutboxKick } from '../../src/modules/outbox/outbox.service';
-import { outboxJobId } from '../../src/queues/outbox-relay';
+import { jobIds } from '../../src/queues/job-ids';
 import { QueueName } from '../../src/queues/queues';
 import { PROCESSORS } from '../../jobs/processors';
 import { startWorkers } from '../../jobs/worker-factory';
@@ -50,15 +50,15 @@ describe('transactional outbox and relay', () => {
     }).catch(() => undefined);
     expect(await outboxRow(id)).to.equal(undefined);
     await rt.relay.drain();
-    expect(await queue().getJob(outboxJobId(id))).to.equal(undefined);
+    expect(await queue().getJob(jobIds.outbox(id))).to.equal(undefined);
   });
 
   it('when the process dies between COMMIT and enqueue, then the relay sweep enqueues the job once', async () => {
     const id = await commitRow();
     expect((await outboxRow(id)).dispatched_at).to.equal(null);
-    expect(await queue().getJob(outboxJobId(id))).to.equal(undefined);
+    expect(await queue().getJob(jobIds.outbox(id))).to.equal(undefined);
     await rt.relay.drain();
-    expect(await queue().getJob(outboxJobId(id))).to.not.equal(undefined);
+    expect(await queue().getJob(jobIds.outbox(id))).to.not.equal(undefined);
     expect((await outboxRow(id)).dispatched_at).to.be.instanceOf(Date);
   });
 
@@ -69,7 +69,7 @@ describe('transactional outbox and relay', () => {
     await rt.relay.relayPending().catch(() => (crashed = true));
     expect(crashed).to.equal(true);
     expect((await outboxRow(id)).dispatched_at).to.equal(null);
-    expect(await queue().getJob(outboxJobId(id))).to.not.equal(undefined);
+    expect(await queue().getJob(jobIds.outbox(id))).to.not.equal(undefined);
     mark.restore();
     await rt.relay.drain();
     expect((await outboxRow(id)).dispatched_at).to.be.instanceOf(Date);
@@ -81,7 +81,7 @@ describe('transactional outbox and relay', () => {
       'failed',
       'prioritized',
     ]);
-    expect(jobs.filter((j) => j.id === outboxJobId(id))).to.have.length(1);
+    expect(jobs.filter((j) => j.id === jobIds.outbox(id))).to.have.length(1);
   });
 
   it('when a relayed job has already run and the relay repeats, then the work runs once', async () => {
@@ -96,7 +96,7 @@ describe('transactional outbox and relay', () => {
       const id = await commitRow();
       const mark = sinon.stub(rt.relay, 'markDispatched').rejects(new Error('crash before mark'));
       await rt.relay.relayPending().catch(() => undefined);
-      await until(async () => (await queue().getJob(outboxJobId(id)))?.finishedOn !== undefined);
+      await until(async () => (await queue().getJob(jobIds.outbox(id)))?.finishedOn !== undefined);
       mark.restore();
       await rt.relay.drain();
       await new Promise((r) => setTimeout(r, 300));
@@ -111,14 +111,14 @@ describe('transactional outbox and relay', () => {
     const id = await withTransaction(testDb(), (transaction) =>
       enqueueAfterCommit('ledger.audit', {}, { transaction }),
     );
-    await until(async () => (await queue().getJob(outboxJobId(id))) !== undefined, 2_000);
+    await until(async () => (await queue().getJob(jobIds.outbox(id))) !== undefined, 2_000);
     await until(async () => (await outboxRow(id)).dispatched_at !== null, 2_000);
   });
 
   it('when a row has runAt in the future, then its job is delayed until then', async () => {
     const id = await commitRow(new Date(Date.now() + 60_000));
     await rt.relay.drain();
-    const job = await queue().getJob(outboxJobId(id));
+    const job = await queue().getJob(jobIds.outbox(id));
     expect(await job!.getState()).to.equal('delayed');
     expect(job!.opts.delay).to.be.within(55_000, 60_000);
   });

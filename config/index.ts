@@ -27,6 +27,8 @@ export interface Config {
   minInvestAmount: bigint;
   investStepAmount: bigint;
   investorLimitAmount: bigint;
+  /** The part of each new loan auto-invest may buy, a decimal fraction ("0.5"). */
+  autoInvestMaxShare: string;
   superInvestorUserId: number;
   gateway: {
     mode: AdapterMode;
@@ -160,6 +162,12 @@ export const envSchema = Joi.object({
     .default(100_000)
     .description('purchase step, IDR'),
   INVESTOR_LIMIT_AMOUNT: idr(2_000_000_000).description("an investor's outstanding limit, IDR"),
+  AUTO_INVEST_MAX_SHARE: Joi.string()
+    .pattern(/^(0(\.\d{1,4})?|1(\.0{1,4})?)$/)
+    .default('0.5')
+    .description(
+      'part of each new loan that auto-invest rules may buy (a fraction, 0 to 1); the rest stays for manual buyers',
+    ),
   SUPER_INVESTOR_USER_ID: positive(1).max(1000).description('the seeded super investor'),
   GATEWAY_MODE: mode.description('gateway adapter: sandbox or http'),
   GATEWAY_SECRET: devSecret('gateway').description(
@@ -342,6 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     minInvestAmount: BigInt(v.MIN_INVEST_AMOUNT),
     investStepAmount: BigInt(v.INVEST_STEP_AMOUNT),
     investorLimitAmount: BigInt(v.INVESTOR_LIMIT_AMOUNT),
+    autoInvestMaxShare: v.AUTO_INVEST_MAX_SHARE,
     superInvestorUserId: v.SUPER_INVESTOR_USER_ID,
     gateway: {
       mode: v.GATEWAY_MODE,

@@ -18,6 +18,7 @@ import { repaymentsRoutes } from './modules/repayments/repayments.routes';
 import { studentLoansRoutes } from './modules/student-loans/student-loans.routes';
 import { transfersRoutes } from './modules/transfers/transfers.routes';
 import { assetsRoutes } from './modules/assets/assets.routes';
+import { autoInvestRoutes } from './modules/auto-invest/auto-invest.routes';
 import { walletRoutes } from './modules/wallet/wallet.routes';
 import { errorHandler } from './http/error-handler';
 import { createMetrics } from './http/metrics';
@@ -102,6 +103,7 @@ export function buildRouters(
     studentLoansRoutes(guards),
     assetsRoutes(deps, guards),
     transfersRoutes(deps, guards),
+    autoInvestRoutes(deps, guards),
   ];
   const metricsRouter = new Router(guards).route(
     {

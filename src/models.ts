@@ -1,3 +1,4 @@
+import { AutoInvestAllocation, AutoInvestRule } from './modules/auto-invest/auto-invest.model';
 import { Bank } from './modules/banks/bank.model';
 import { BankCard } from './modules/banks/bank-card.model';
 import { KycVerification } from './modules/kyc/kyc.model';
@@ -42,4 +43,6 @@ export const ALL_MODELS = [
   StudentLoan,
   CreditNote,
   CreditOrder,
+  AutoInvestRule,
+  AutoInvestAllocation,
 ];

@@ -1,3 +1,4 @@
+import { autoInvestAllocateProcessor } from './auto-invest-allocate.processor';
 import { banksSyncProcessor } from './banks-sync.processor';
 import { borrowerFetchProcessor } from './borrower-fetch.processor';
 import { creditNotesExpireProcessor } from './credit-notes-expire.processor';
@@ -31,6 +32,7 @@ export const PROCESSORS: ProcessorRegistry = {
   'borrower.fetch': borrowerFetchProcessor,
   'loan.settle': loanSettleProcessor,
   'order.lock': orderLockProcessor,
+  'auto-invest.allocate': autoInvestAllocateProcessor,
   'order.expire': orderExpireProcessor,
   'instruction.submit': instructionSubmitProcessor,
   'instruction.query': instructionQueryProcessor,

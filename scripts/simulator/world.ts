@@ -622,7 +622,11 @@ export class World {
       source: 'doit',
     };
     await receiveLoan(
-      { cipher: this.rt.cipher, settlementDelaySeconds: this.rt.config.settlementDelaySeconds },
+      {
+        cipher: this.rt.cipher,
+        settlementDelaySeconds: this.rt.config.settlementDelaySeconds,
+        autoInvestMaxShare: this.rt.config.autoInvestMaxShare,
+      },
       intake,
     );
     return `loan ${intake.creditorNo} ${method} ${intake.term} ${intake.termUnit} ${amount}`;

@@ -10,7 +10,7 @@ export enum QueueName {
   Investors = 'investors',
   /** Loan intake (borrower details) and settlement. */
   Loans = 'loans',
-  /** Purchase orders: lock and lock expiry. */
+  /** Purchase orders: lock, lock expiry, and auto-invest allocation. */
   Orders = 'orders',
   /** Gateway instructions: submit, query, callbacks (and the sandbox gateway's deliveries). */
   Payments = 'payments',
@@ -27,6 +27,7 @@ export interface JobPayloads {
   'borrower.fetch': { creditorNo: string };
   'loan.settle': { loanId: string };
   'order.lock': { orderId: string };
+  'auto-invest.allocate': { loanId: string };
   'order.expire': { orderId: string };
   'instruction.submit': { instructionId: string };
   'instruction.query': { instructionId: string };
@@ -96,6 +97,12 @@ export const JOBS: { [K in JobName]: JobDefinition<K> } = {
     queue: QueueName.Orders,
     payload: id('orderId'),
     description: 'purchase rules, share reservation, payment start',
+  },
+  'auto-invest.allocate': {
+    queue: QueueName.Orders,
+    payload: id('loanId'),
+    description:
+      'offers a new loan to the matching auto-invest rules in queue order, up to the share',
   },
   'order.expire': {
     queue: QueueName.Orders,

@@ -46,6 +46,8 @@ describe('configuration', () => {
     ['GATEWAY_MODE', 'live'],
     ['NODE_ENV', 'staging'],
     ['TRANSFER_FEE_RATE', '5%'],
+    ['AUTO_INVEST_MAX_SHARE', '1.5'],
+    ['AUTO_INVEST_MAX_SHARE', '0.5e0'],
     ['SMS_PER_DAY_PER_IP', '-1'],
     ['TRUST_PROXY_HOPS', '0'],
     ['METRICS_TOKEN', 'short'],

@@ -33,7 +33,11 @@ export function loansRoutes(
       },
       async (ctx) => {
         const { loan, created } = await receiveLoan(
-          { cipher: deps.cipher, settlementDelaySeconds: deps.config.settlementDelaySeconds },
+          {
+            cipher: deps.cipher,
+            settlementDelaySeconds: deps.config.settlementDelaySeconds,
+            autoInvestMaxShare: deps.config.autoInvestMaxShare,
+          },
           ctx.state.body,
         );
         ctx.status = created ? 201 : 200;

@@ -1,3 +1,4 @@
+import { startAllocation } from '../auto-invest/allocation.service';
 import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import type { Queue } from 'bullmq';
 import type { PartnerPort } from '../../adapters/partner';
@@ -80,12 +81,12 @@ function canonical(value: unknown): string {
 
 /**
  * POST /partner/v1/loans: stores the original record and the loan in one transaction, then (by
- * outbox) fetches the borrower and schedules settlement at the deadline. Idempotent by
- * creditorNo: the same body again returns the loan (created false); another body under the same
- * creditorNo is 409 LOAN_CONFLICT.
+ * outbox) fetches the borrower, starts the auto-invest allocation and schedules settlement at
+ * the deadline. Idempotent by creditorNo: the same body again returns the loan (created false);
+ * another body under the same creditorNo is 409 LOAN_CONFLICT.
  */
 export async function receiveLoan(
-  deps: { cipher: PiiCipher; settlementDelaySeconds: number },
+  deps: { cipher: PiiCipher; settlementDelaySeconds: number; autoInvestMaxShare: string },
   input: LoanIntake,
 ): Promise<{ loan: Loan; created: boolean }> {
   const bodyHash = deps.cipher.lookupHash(canonical(input));
@@ -154,6 +155,12 @@ export async function receiveLoan(
         { transaction },
       );
       await enqueueAfterCommit('borrower.fetch', { creditorNo: loan.creditorNo }, { transaction });
+      // Auto-invest: the rules are offered the loan at once (AUTO_INVEST_MAX_SHARE of it).
+      await startAllocation(
+        { id: String(loan.id), amount: loan.amount },
+        deps.autoInvestMaxShare,
+        transaction,
+      );
       await enqueueAfterCommit(
         'loan.settle',
         { loanId: String(loan.id) },

@@ -21,6 +21,7 @@ export interface InvestmentQuery {
 
 interface Row {
   market: 'primary' | 'secondary';
+  source: 'manual' | 'auto';
   id: string;
   asset_id: string | null;
   creditor_no: string;
@@ -39,7 +40,8 @@ interface Row {
  * and every share bought on the secondary market, newest first. An item is ended (status 2)
  * when its loan is repaid or failed or its asset was sold in full. `income` is what the
  * holding earned: the interest of its paid rows, plus the accrued interest buyers paid for the
- * parts sold, minus the accrued interest paid when it was bought.
+ * parts sold, minus the accrued interest paid when it was bought. `source` is `auto` for a
+ * purchase an auto-invest rule made, `manual` otherwise (secondary-market buys are manual).
  */
 export async function listInvestments(userId: string, q: InvestmentQuery) {
   if (q.productType !== 1) return { items: [], page: q.page, pageSize: q.pageSize, total: 0 };
@@ -64,12 +66,12 @@ export async function listInvestments(userId: string, q: InvestmentQuery) {
   if (q.status !== undefined) add('i.status = ?', q.status);
   const items = `
     WITH bought AS (
-      SELECT 'primary' AS market, o.id, a.id AS asset_id, a.status AS asset_status, a.updated_at AS asset_at,
+      SELECT 'primary' AS market, o.source, o.id, a.id AS asset_id, a.status AS asset_status, a.updated_at AS asset_at,
              o.loan_id, o.amount AS amount_buy, o.paid_at AS buy_time, o.created_at AS create_time
         FROM orders o LEFT JOIN assets a ON a.order_id = o.id
        WHERE o.user_id = $1 AND o.status = 'paid'
       UNION ALL
-      SELECT 'secondary', co.id, a.id, a.status, a.updated_at,
+      SELECT 'secondary', 'manual', co.id, a.id, a.status, a.updated_at,
              co.loan_id, co.principal, a.created_at, co.created_at
         FROM credit_orders co JOIN assets a ON a.id = co.buyer_asset_id
        WHERE co.buyer_id = $1 AND co.status = 'success'),
@@ -110,6 +112,7 @@ export async function listInvestments(userId: string, q: InvestmentQuery) {
     items: rows.map((r) => ({
       id: String(r.id),
       market: r.market,
+      source: r.source,
       creditorNo: r.creditor_no,
       amountBuy: idrToJson(toIdr(r.amount_buy)),
       term: r.term,

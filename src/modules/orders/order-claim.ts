@@ -29,7 +29,8 @@ interface Candidate {
   card_id: string | null;
 }
 
-interface Decision {
+/** One order of a batch, with the rule it broke when it broke one. */
+export interface Decision {
   id: string;
   userId: string;
   amount: bigint;
@@ -39,7 +40,7 @@ interface Decision {
 }
 
 /** The loan moved between the read and the reservation: the batch is retried with it locked. */
-class LoanMoved extends Error {}
+export class LoanMoved extends Error {}
 
 /**
  * The batched lock step (SPEC §3 purchase rules, TigerBeetle's lesson: amortise the hot row
@@ -84,7 +85,7 @@ export async function claimPendingOrders(deps: LockDeps, loanId: string): Promis
 }
 
 /** What one batch wrote: the orders it decided and the collection instructions it created. */
-interface Written {
+export interface Written {
   decided: string[];
   instructions: string[];
 }
@@ -144,7 +145,13 @@ async function checkRules(deps: LockDeps, rows: Candidate[]): Promise<Decision[]
   });
 }
 
-async function decideAndWrite(
+/**
+ * Decides and writes one batch of checked orders inside `transaction` (see claimPendingOrders):
+ * the rules that need the rows locked, rejections, card locks, wallet payments, and the loan's
+ * reservation last. Throws LoanMoved when the loan changed under an unlocked read (retry with
+ * `lockLoanFirst`). Auto-invest's allocation calls it with the orders it has just placed.
+ */
+export async function decideAndWrite(
   deps: LockDeps,
   loanId: string,
   checked: Decision[],
@@ -173,37 +180,9 @@ async function decideAndWrite(
   const batch = checked.filter((d) => claimed.has(d.id));
   if (batch.length === 0) return { decided: [], instructions: [] };
 
-  // What each buyer already has at risk (INVESTOR_LIMIT_AMOUNT) and, for wallet orders, holds.
-  const invested = await getBalances(
-    users.map((u) => investorAccount(u, 'invested')),
-    { transaction },
-  );
-  const available = await getBalances(
-    users.map((u) => investorAccount(u, 'available')),
-    { transaction },
-  );
-  const inFlight = new Map(
-    (
-      await q<{ user_id: string; total: string }>(
-        `SELECT user_id, SUM(amount)::text AS total FROM (
-           SELECT user_id, amount FROM orders WHERE user_id = ANY($1::bigint[]) AND holds_lock
-           UNION ALL
-           SELECT buyer_id, principal FROM credit_orders
-            WHERE buyer_id = ANY($1::bigint[]) AND status IN ('initial', 'processing', 'abnormal')) x
-          GROUP BY user_id`,
-        [users],
-      )
-    ).map((r) => [String(r.user_id), toIdr(r.total)]),
-  );
-  const outstanding = new Map(
-    users.map((u) => [
-      u,
-      (invested.get(accountCode(investorAccount(u, 'invested'))) ?? 0n) + (inFlight.get(u) ?? 0n),
-    ]),
-  );
-  const wallet = new Map(
-    users.map((u) => [u, available.get(accountCode(investorAccount(u, 'available'))) ?? 0n]),
-  );
+  const positions = await investorPositions(users, transaction);
+  const outstanding = new Map(users.map((u) => [u, positions.get(u)!.outstanding]));
+  const wallet = new Map(users.map((u) => [u, positions.get(u)!.wallet]));
   const [loan] = await q<{
     status: string;
     deadline: Date;
@@ -383,4 +362,55 @@ function movedAll(rows: object[], expected: number, to: OrderStatus): void {
       [],
       { retryable: false },
     );
+}
+
+/** What an investor holds in the wallet and has at risk (for INVESTOR_LIMIT_AMOUNT). */
+export interface InvestorPosition {
+  /** The `available` balance. */
+  wallet: bigint;
+  /** Principal invested, plus purchase locks held and secondary-market orders in flight. */
+  outstanding: bigint;
+}
+
+/**
+ * The positions of many investors in three set-based reads, inside the caller's transaction
+ * (which should hold their user rows, so that no other purchase moves them meanwhile), or
+ * without one for an estimate.
+ */
+export async function investorPositions(
+  users: string[],
+  transaction?: Transaction,
+): Promise<Map<string, InvestorPosition>> {
+  const invested = await getBalances(
+    users.map((u) => investorAccount(u, 'invested')),
+    { transaction },
+  );
+  const available = await getBalances(
+    users.map((u) => investorAccount(u, 'available')),
+    { transaction },
+  );
+  const inFlight = new Map(
+    (
+      await Order.sequelize!.query<{ user_id: string; total: string }>(
+        `SELECT user_id, SUM(amount)::text AS total FROM (
+           SELECT user_id, amount FROM orders WHERE user_id = ANY($1::bigint[]) AND holds_lock
+           UNION ALL
+           SELECT buyer_id, principal FROM credit_orders
+            WHERE buyer_id = ANY($1::bigint[]) AND status IN ('initial', 'processing', 'abnormal')) x
+          GROUP BY user_id`,
+        { bind: [users], type: QueryTypes.SELECT, transaction },
+      )
+    ).map((r) => [String(r.user_id), toIdr(r.total)]),
+  );
+  return new Map(
+    users.map((u) => [
+      u,
+      {
+        wallet: available.get(accountCode(investorAccount(u, 'available'))) ?? 0n,
+        outstanding:
+          (invested.get(accountCode(investorAccount(u, 'invested'))) ?? 0n) +
+          (inFlight.get(u) ?? 0n),
+      },
+    ]),
+  );
 }

@@ -2,6 +2,9 @@ import { Column, DataType, Model, Table } from 'sequelize-typescript';
 import { IdrColumn } from '../../lib/model-columns';
 import type { OrderStatus } from './order.states';
 
+/** Who placed an order: the investor, or the investor's auto-invest rule. */
+export type OrderSource = 'manual' | 'auto';
+
 /** A purchase order for a share of a loan. */
 @Table({ tableName: 'orders' })
 export class Order extends Model {
@@ -25,6 +28,10 @@ export class Order extends Model {
 
   @Column({ type: DataType.TEXT, allowNull: false })
   declare status: OrderStatus;
+
+  /** `manual` (POST /api/v1/orders) or `auto` (placed by an auto-invest rule). */
+  @Column({ type: DataType.TEXT, allowNull: false, defaultValue: 'manual' })
+  declare source: OrderSource;
 
   @Column({ type: DataType.TEXT, allowNull: true, field: 'fail_code' })
   declare failCode: string | null;

@@ -8,6 +8,7 @@ export const orderOut = Joi.object({
   creditorNo: Joi.string(),
   amount: Joi.number().integer(),
   payWith: Joi.string().valid('card', 'wallet'),
+  source: Joi.string().valid('manual', 'auto').description('auto: placed by an auto-invest rule'),
   status: Joi.string().valid(...Object.values(OrderStatus)),
   failCode: Joi.string().allow(null),
   failReason: Joi.string().allow(null),

@@ -34,6 +34,7 @@ export const orderView = (o: Order) => ({
   creditorNo: o.creditorNo,
   amount: idrToJson(o.amount),
   payWith: o.payWith,
+  source: o.source,
   status: o.status,
   failCode: o.failCode,
   failReason: o.failReason,

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Config } from '../../../config';
+import { sweepAllocations } from '../auto-invest/allocation.service';
 import { sweepKyc } from '../kyc/kyc.service';
 import { sweepLoans } from '../loans/loans.service';
 import { sweepOrders } from '../orders/orders.service';
@@ -11,7 +12,7 @@ import { sweepRepayments } from '../repayments/repayments.service';
  * and its job started again (deterministic ids: one per row per minute), so that a lost job — a
  * Redis flush, a crashed worker, a delayed job gone — never leaves money or a loan waiting:
  * loans past their deadline or idle while settling, borrowers never fetched, pending orders,
- * locks past their expiry, stored callbacks not applied, repayments arrived and not cleared,
+ * locks past their expiry, auto-invest allocations left pending, stored callbacks not applied, repayments arrived and not cleared,
  * KYC submissions without an answer (manual review after KYC_PROVIDER_TIMEOUT_SECONDS).
  * Instructions, credit orders and partner notifications have sweepers of their own.
  */
@@ -23,6 +24,7 @@ export async function recoverStuckWork(
   return {
     loans: await sweepLoans(queues, grace),
     orders: await sweepOrders(queues, grace),
+    allocations: await sweepAllocations(queues, grace),
     callbacks: await sweepCallbacks(queues, grace),
     repayments: await sweepRepayments(queues, grace),
     kyc: await sweepKyc(queues, {

@@ -73,6 +73,8 @@ describe('reconcile finds every kind of discrepancy', function () {
             WHERE instruction_id = ${cardInstruction}`),
     'loan.bought_vs_orders': (sql) =>
       sql(`UPDATE loans SET bought_amount = bought_amount - 100000 WHERE id = ${loanId}`),
+    'auto_invest.allocated_vs_orders': (sql) =>
+      sql(`UPDATE auto_invest_allocations SET allocated = allocated + 1 WHERE loan_id = ${loanId}`),
     'loan.schedule_principal': (sql) =>
       sql(
         `UPDATE repayment_plans SET principal = principal + 1 WHERE loan_id = ${loanId} AND period = 1`,

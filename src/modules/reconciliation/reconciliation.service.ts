@@ -65,7 +65,8 @@ function callbackAction(outcome: string, id: string, instructionId: string): str
  * another amount; results that could not be applied (a payout that succeeded after its decline
  * was confirmed and the money was spent: recover it); callbacks not applied (a mismatch, a
  * contradiction after a success, an unknown instruction); loans whose bought amount differs
- * from their paid orders; disbursed loans whose plan or holders' rows do not sum to the amount,
+ * from their paid orders; auto-invest allocations whose total differs from their paid auto
+ * orders; disbursed loans whose plan or holders' rows do not sum to the amount,
  * whose holders' rows differ from the plan in a period, or whose outstanding plan differs from
  * what their assets hold; assets whose amount differs from their unpaid rows or whose tradable
  * amount differs from what their open notes leave; notes whose reservation differs from their
@@ -213,6 +214,20 @@ export async function reconcile(
       ref: r.creditor_no,
       detail: `bought ${r.bought}, paid orders ${r.paid}`,
       action: 'investigate the loan counters',
+    });
+  for (const r of await q(
+    `SELECT l.creditor_no, a.allocated::text AS allocated, COALESCE(SUM(o.amount), 0)::text AS paid
+       FROM auto_invest_allocations a JOIN loans l ON l.id = a.loan_id
+       LEFT JOIN orders o ON o.loan_id = l.id AND o.source = 'auto' AND o.status = 'paid'
+      WHERE ${inLoans('l.id')}
+      GROUP BY l.id, a.allocated HAVING a.allocated <> COALESCE(SUM(o.amount), 0)`,
+    L,
+  ))
+    out.push({
+      check: 'auto_invest.allocated_vs_orders',
+      ref: r.creditor_no,
+      detail: `auto-invest allocated ${r.allocated}, paid auto orders ${r.paid}`,
+      action: 'investigate the allocation (auto_invest_allocations, auto_invest_history)',
     });
   const disbursed = `l.status IN ('repaying', 'overdue', 'repaid') AND ${inLoans('l.id')}`;
   for (const r of await q(

@@ -9,7 +9,9 @@
  *   2. p50/p99 latency of GET /api/v1/loans on 100,000 loans, fired open-loop at 200/s; ceiling:
  *      the same page SELECTs raw at the same rate (scripts/bench-loan-list.ts);
  *   3. clearing a repayment of a loan with 10,000 holders; ceiling: the same writes (accounts,
- *      entries, balances, schedule rows, assets) as raw set-based SQL (scripts/bench-clearing.ts).
+ *      entries, balances, schedule rows, assets) as raw set-based SQL (scripts/bench-clearing.ts);
+ *   4. allocating one new loan across 10,000 enabled auto-invest rules (10,000 wallet orders
+ *      paid); ceiling: the same inserts as raw set-based SQL (scripts/bench-auto-invest.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -30,6 +32,7 @@ import { Order } from '../src/modules/orders/order.model';
 import { openRuntime, type Runtime } from '../src/runtime';
 import { insertInvestor } from '../test/helpers/fixtures';
 import { seedDemoData } from '../src/seed';
+import { benchAutoInvest } from './bench-auto-invest';
 import { benchClearing } from './bench-clearing';
 import { benchFloor } from './bench-floor';
 import {
@@ -43,9 +46,10 @@ import {
 const opts = new Command()
   .option('--purchases <n>', 'purchases per purchase scenario', '400')
   .option('--holders <n>', 'holders of the cleared loan', '10000')
+  .option('--rules <n>', 'enabled auto-invest rules offered one loan', '10000')
   .option('--loans <n>', 'loans in the list scenario', '100000')
   .option('--requests <n>', 'list requests', '2000')
-  .option('--only <scenario>', 'one scenario alone: purchases, list or clearing')
+  .option('--only <scenario>', 'one scenario alone: purchases, list, clearing or auto-invest')
   .option('--profile <dir>', 'write a V8 CPU profile of the web and the worker into <dir>')
   .option(
     '--soak <seconds>',
@@ -55,14 +59,16 @@ const opts = new Command()
   .opts<{
     purchases: string;
     holders: string;
+    rules: string;
     loans: string;
     requests: string;
-    only?: 'purchases' | 'list' | 'clearing';
+    only?: 'purchases' | 'list' | 'clearing' | 'auto-invest';
     profile?: string;
     soak?: string;
   }>();
 const N = Number(opts.purchases);
 const HOLDERS = Number(opts.holders);
+const RULES = Number(opts.rules);
 const LOANS = Number(opts.loans);
 const REQUESTS = Number(opts.requests);
 const CONCURRENCY = 32;
@@ -551,6 +557,16 @@ async function main() {
       fmt(clearing.fundSeconds, 3),
       '—',
       '—',
+    ]);
+  }
+  if (run('auto-invest')) {
+    // 4. One new loan across 10,000 auto-invest rules (in this process, no workers running).
+    const auto = await benchAutoInvest(sequelize, raw, config, rt.cipher, RULES);
+    results.push([
+      `auto-invest: one loan across ${RULES} rules, s (${auto.orders} orders)`,
+      fmt(auto.allocateSeconds, 3),
+      fmt(auto.rawSeconds, 3),
+      fmt((auto.rawSeconds / auto.allocateSeconds) * 100, 1) + ' %',
     ]);
   }
   const check = await checkLedger();

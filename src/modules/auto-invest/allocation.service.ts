@@ -13,7 +13,7 @@ import { AutoInvestAllocation } from './auto-invest.model';
 import { AllocationStatus, allocationMachine, SkipReason } from './auto-invest.states';
 
 /** Rules read, and at most locked, by one allocation pass (one transaction). */
-export const ALLOCATION_CHUNK = 1_000;
+export const ALLOCATION_CHUNK = 2_500;
 
 /** Partner checks in flight at once during a pass (each is a network call in http mode). */
 const PARTNER_CONCURRENCY = 8;

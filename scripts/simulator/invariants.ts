@@ -22,6 +22,7 @@ const RECONCILE_INVARIANTS: Record<string, string> = {
   'order.paid_without_asset': 'a paid order has its asset',
   'instruction.order_not_settled': 'a collected order payment has its effect',
   'loan.bought_vs_orders': "a loan's bought amount is its paid orders",
+  'auto_invest.allocated_vs_orders': "an allocation's total is its paid auto orders",
 };
 
 /** Reconcile's lists of work waiting for finance: allowed during a run, not at its end. */
@@ -118,11 +119,36 @@ const SQL_INVARIANTS: { name: string; what: string; sql: string }[] = [
            GROUP BY 1, 2 HAVING COUNT(*) > 1`,
   },
   {
+    name: 'auto_invest.one_slice',
+    what: 'a rule buys at most one slice of a loan',
+    sql: `SELECT loan_id, user_id, COUNT(*)::int AS orders FROM orders WHERE source = 'auto'
+           GROUP BY 1, 2 HAVING COUNT(*) > 1`,
+  },
+  {
+    name: 'auto_invest.share_cap',
+    what: 'the rules never buy more than AUTO_INVEST_MAX_SHARE of a loan',
+    sql: `SELECT a.loan_id, a.share_cap::text, COALESCE(SUM(o.amount), 0)::text AS bought
+            FROM auto_invest_allocations a
+            LEFT JOIN orders o ON o.loan_id = a.loan_id AND o.source = 'auto' AND o.status = 'paid'
+           GROUP BY a.loan_id, a.share_cap HAVING COALESCE(SUM(o.amount), 0) > a.share_cap`,
+  },
+  {
+    name: 'auto_invest.order_is_history',
+    what: 'every auto order is one line of the rule history, and every ordered line has its order',
+    sql: `SELECT 'order ' || o.id AS ref FROM orders o
+           WHERE o.source = 'auto' AND NOT EXISTS (SELECT 1 FROM auto_invest_history h
+             WHERE h.order_id = o.id AND h.user_id = o.user_id AND h.loan_id = o.loan_id AND h.amount = o.amount)`,
+  },
+  {
     name: 'outbox.every_enqueue',
     what: 'every state change that needs a job wrote its outbox row in the same transaction',
     sql: `SELECT 'order ' || o.id AS ref FROM orders o
-           WHERE o.user_id <> $1 AND NOT EXISTS (SELECT 1 FROM outbox x
+           WHERE o.user_id <> $1 AND o.source = 'manual' AND NOT EXISTS (SELECT 1 FROM outbox x
              WHERE x.job_name = 'order.lock' AND x.payload->>'orderId' = o.id::text)
+          UNION ALL
+          SELECT 'allocation ' || a.loan_id FROM auto_invest_allocations a
+           WHERE NOT EXISTS (SELECT 1 FROM outbox x
+             WHERE x.job_name = 'auto-invest.allocate' AND x.payload->>'loanId' = a.loan_id::text)
           UNION ALL
           SELECT 'credit order ' || c.id FROM credit_orders c
            WHERE NOT EXISTS (SELECT 1 FROM outbox x
@@ -159,6 +185,10 @@ const WAITING: { what: string; sql: string }[] = [
     what: 'credit orders waiting',
     sql: `SELECT 'credit order ' || id || ' ' || status AS ref FROM credit_orders
            WHERE status IN ('initial', 'processing', 'abnormal')`,
+  },
+  {
+    what: 'auto-invest allocations waiting',
+    sql: `SELECT 'allocation ' || loan_id AS ref FROM auto_invest_allocations WHERE status = 'pending'`,
   },
   {
     what: 'KYC waiting',

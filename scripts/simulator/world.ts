@@ -7,6 +7,7 @@ import { setClock } from '../../src/lib/clock';
 import { isAppError } from '../../src/lib/errors';
 import { toIdr } from '../../src/lib/money';
 import { register } from '../../src/modules/auth/auth.service';
+import { deleteRule, putRule } from '../../src/modules/auto-invest/auto-invest.service';
 import { issueCaptcha } from '../../src/modules/auth/captcha.service';
 import { issueSmsCode } from '../../src/modules/auth/sms-code.service';
 import { bindCard } from '../../src/modules/banks/bank-card.service';
@@ -330,6 +331,7 @@ export class World {
         card: s.noCard > 0 ? 6 : 0,
         recharge: s.cards > 0 ? (s.open > 0 ? 10 : 3) : 0,
         withdraw: s.cards > 0 ? 2 : 0,
+        rule: s.cards > 0 ? 4 : 0,
         loan: this.loansMade < this.limits.loans && this.t >= this.nextLoanAt ? 20 : 0,
         buy: s.open > 0 ? 30 : 0,
         burst: s.open > 0 ? 2 : 0,
@@ -399,6 +401,8 @@ export class World {
         return this.recharge();
       case 'withdraw':
         return this.withdraw();
+      case 'rule':
+        return this.rule();
       case 'loan':
         return this.loan();
       case 'buy':
@@ -580,6 +584,38 @@ export class World {
     const amount = this.amount(500_000n, 15_000_000n);
     const r = await createRecharge(u.id, Number(amount));
     return `recharge ${r.id} of ${amount} for ${u.id}`;
+  }
+
+  /**
+   * An investor sets, changes, disables or removes an auto-invest rule: random filters, slices,
+   * reserves and caps, so that new loans are allocated to a changing queue.
+   */
+  private async rule(): Promise<string> {
+    const u = await this.pickRow(
+      `SELECT user_id AS id FROM bank_cards WHERE status = 'active' ORDER BY user_id LIMIT 100`,
+    );
+    if (!u) return 'no card';
+    const roll = this.rng.int(1, 10);
+    if (roll === 1) {
+      await deleteRule(u.id);
+      return `rule of ${u.id} removed`;
+    }
+    const amount = this.amount(100_000n, 2_000_000n);
+    const rule = {
+      enabled: roll > 2,
+      amountPerLoan: Number(amount),
+      minYearRate: this.rng.chance(30) ? `${this.rng.int(8, 12)}.0000` : null,
+      maxYearRate: this.rng.chance(20) ? `${this.rng.int(12, 16)}.0000` : null,
+      repaymentMethods: this.rng.chance(70)
+        ? ['bullet', 'monthly_interest', 'equal_installment']
+        : [this.rng.pick(['bullet', 'monthly_interest', 'equal_installment'])],
+      maxTermDays: this.rng.chance(30) ? this.rng.int(7, 90) : null,
+      riskLevels: this.rng.chance(30) ? [this.rng.pick(['A', 'B', 'C'])] : null,
+      reserveBalance: this.rng.chance(40) ? Number(this.amount(100_000n, 5_000_000n)) : 0,
+      maxTotalInvested: this.rng.chance(30) ? Number(this.amount(1_000_000n, 20_000_000n)) : null,
+    };
+    await putRule(this.rt.config, u.id, rule);
+    return `rule of ${u.id}: ${rule.enabled ? 'on' : 'off'} ${amount}${rule.reserveBalance ? ` reserve ${rule.reserveBalance}` : ''}`;
   }
 
   private async withdraw(): Promise<string> {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import sinon from 'sinon';
 import { QueryTypes } from 'sequelize';
 import { advanceClock, setClock } from '../../src/lib/clock';
 import {
@@ -15,6 +16,7 @@ import { AllocationStatus } from '../../src/modules/auto-invest/auto-invest.stat
 import { checkLedger } from '../../src/modules/ledger/ledger.service';
 import { Loan } from '../../src/modules/loans/loan.model';
 import { Order } from '../../src/modules/orders/order.model';
+import { partnerIdentities } from '../../src/modules/orders/orders.service';
 import { reconcile } from '../../src/modules/reconciliation/reconciliation.service';
 import { QueueName } from '../../src/queues/queues';
 import { eventually, type Api } from '../helpers/api';
@@ -263,6 +265,56 @@ describe('auto-invest: standing rules buy new loans fairly, from the wallet', fu
         partnerLoan.userId,
       ]);
       await clean(first.creditorNo);
+      await clean(second.creditorNo);
+    });
+
+    it('when the partner cannot be asked or the card is gone, then the rule is skipped (never taken as "no loan") and is first in line for the next loan', async () => {
+      const unasked = await ruler();
+      const noCard = await ruler();
+      const other = await ruler();
+      await testDb().query(`UPDATE bank_cards SET status = 'replaced' WHERE user_id = $1`, {
+        bind: [noCard.userId],
+      });
+      const partner = rt.ports.partner;
+      const stub = sinon.stub(partner, 'hasActiveLoan').callsFake(async function (
+        this: typeof partner,
+        person,
+      ) {
+        if (person.idCardNo === unaskedNik) throw new Error('partner timeout');
+        return stub.wrappedMethod.call(this, person);
+      });
+      const unaskedNik = (await partnerIdentities(rt.cipher, [unasked.userId])).get(
+        unasked.userId,
+      )!.idCardNo;
+      let first;
+      try {
+        first = await publish();
+      } finally {
+        stub.restore();
+      }
+      expect((await history(unasked.token))[0]).to.include({
+        outcome: 'skipped',
+        reason: 'PARTNER_CHECK_UNAVAILABLE',
+      });
+      expect((await history(noCard.token))[0]).to.include({
+        outcome: 'skipped',
+        reason: 'NO_BANK_CARD',
+      });
+      expect((await history(other.token))[0].outcome).to.equal('invested');
+      // Next loan, the partner answers: the skipped rule was kept in front of the served one.
+      await testDb().query(`UPDATE bank_cards SET status = 'active' WHERE user_id = $1`, {
+        bind: [noCard.userId],
+      });
+      const second = await publish({ amountApply: 4 * M }); // 2 M: two slices
+      expect((await history(unasked.token))[0]).to.include({
+        creditorNo: second.creditorNo,
+        outcome: 'invested',
+      });
+      expect((await history(noCard.token))[0]).to.include({
+        creditorNo: second.creditorNo,
+        outcome: 'invested',
+      });
+      expect((await history(other.token))[0].creditorNo).to.equal(first.creditorNo);
       await clean(second.creditorNo);
     });
 

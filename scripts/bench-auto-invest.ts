@@ -10,7 +10,7 @@
  * Runs alone too: `npx tsx scripts/bench-auto-invest.ts --rules 10000` (scratch database
  * p2p_bench_auto).
  */
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import type { Sequelize } from 'sequelize-typescript';
 import { getConfig, type Config } from '../config';
 import { createPartnerPort } from '../src/adapters/partner';
@@ -28,6 +28,7 @@ import {
 import { LedgerKind } from '../src/modules/ledger/ledger.kinds';
 import { postTransaction } from '../src/modules/ledger/ledger.service';
 import { seedDemoData } from '../src/seed';
+import { scratchDatabase } from './scratch-db';
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const SLICE = 100_000n;
@@ -229,23 +230,12 @@ export async function benchAutoInvest(
 async function standalone() {
   const rules = Number(process.argv[process.argv.indexOf('--rules') + 1] || 10_000);
   const base = getConfig();
-  const url = new URL(base.databaseUrl);
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS p2p_bench_auto WITH (FORCE)');
-  await admin.query('CREATE DATABASE p2p_bench_auto');
-  await admin.end();
-  url.pathname = '/p2p_bench_auto';
-  const config = Object.freeze({
-    ...base,
-    databaseUrl: url.toString(),
-    investorLimitAmount: 10n ** 15n,
-  });
-  const sequelize = createSequelize(url.toString());
+  const databaseUrl = await scratchDatabase(base.databaseUrl, 'p2p_bench_auto');
+  const config = Object.freeze({ ...base, databaseUrl, investorLimitAmount: 10n ** 15n });
+  const sequelize = createSequelize(databaseUrl);
   await createMigrator(sequelize).up();
   await seedDemoData(sequelize, config);
-  const raw = new Pool({ connectionString: url.toString(), max: 4 });
+  const raw = new Pool({ connectionString: databaseUrl, max: 4 });
   for (let i = 1; i <= 3; i++) {
     const f = await benchAutoInvest(sequelize, raw, config, piiCipher(), rules, i);
     console.log(

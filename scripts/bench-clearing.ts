@@ -5,7 +5,7 @@
  * Runs alone too: `npx tsx scripts/bench-clearing.ts --holders 10000` (scratch database
  * p2p_bench_clear).
  */
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { getConfig } from '../config';
 import { createSequelize, withTransaction } from '../src/lib/db';
 import { createMigrator } from '../src/lib/migrator';
@@ -21,6 +21,7 @@ import { postTransaction } from '../src/modules/ledger/ledger.service';
 import { clearRepayment } from '../src/modules/repayments/repayments.service';
 import { seedDemoData } from '../src/seed';
 import type { Sequelize } from 'sequelize-typescript';
+import { scratchDatabase } from './scratch-db';
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 
@@ -211,18 +212,11 @@ export async function benchClearing(
 async function standalone() {
   const holders = Number(process.argv[process.argv.indexOf('--holders') + 1] || 10_000);
   const base = getConfig();
-  const url = new URL(base.databaseUrl);
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS p2p_bench_clear WITH (FORCE)');
-  await admin.query('CREATE DATABASE p2p_bench_clear');
-  await admin.end();
-  url.pathname = '/p2p_bench_clear';
-  const sequelize = createSequelize(url.toString());
+  const databaseUrl = await scratchDatabase(base.databaseUrl, 'p2p_bench_clear');
+  const sequelize = createSequelize(databaseUrl);
   await createMigrator(sequelize).up();
   await seedDemoData(sequelize, base);
-  const raw = new Pool({ connectionString: url.toString(), max: 4 });
+  const raw = new Pool({ connectionString: databaseUrl, max: 4 });
   for (let i = 1; i <= 3; i++) {
     const f = await benchClearing(sequelize, raw, holders, `CLEAR${i}`);
     console.log(

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { Command } from 'commander';
 import { getConfig, type Config } from '../config';
 import { signPayload } from '../src/lib/crypto';
@@ -33,6 +33,7 @@ import { openRuntime, type Runtime } from '../src/runtime';
 import { insertInvestor } from '../test/helpers/fixtures';
 import { seedDemoData } from '../src/seed';
 import { benchAutoInvest } from './bench-auto-invest';
+import { scratchDatabase } from './scratch-db';
 import { benchClearing } from './bench-clearing';
 import { benchFloor } from './bench-floor';
 import {
@@ -88,21 +89,9 @@ async function pooled<T>(items: T[], limit: number, fn: (t: T) => Promise<void>)
   );
 }
 
-async function freshDatabase(base: Readonly<Config>): Promise<string> {
-  const url = new URL(base.databaseUrl);
-  url.pathname = '/postgres';
-  const c = new Client({ connectionString: url.toString() });
-  await c.connect();
-  await c.query('DROP DATABASE IF EXISTS p2p_bench WITH (FORCE)');
-  await c.query('CREATE DATABASE p2p_bench');
-  await c.end();
-  url.pathname = '/p2p_bench';
-  return url.toString();
-}
-
 async function main() {
   const base = getConfig();
-  const databaseUrl = await freshDatabase(base);
+  const databaseUrl = await scratchDatabase(base.databaseUrl, 'p2p_bench');
   const redisUrl = base.redisUrl.replace(/\/\d*$/, '/14');
   const port = 40_000 + randomInt(0, 20_000);
   const config: Readonly<Config> = Object.freeze({

@@ -27,6 +27,7 @@ import { adminRoutes } from './modules/admin/admin.routes';
 import { authRoutes } from './modules/auth/auth.routes';
 import { banksRoutes } from './modules/banks/banks.routes';
 import { docsRoutes } from './modules/docs/docs.routes';
+import { buildOpenApi } from './modules/docs/openapi';
 import { kycRoutes } from './modules/kyc/kyc.routes';
 import { meRoutes } from './modules/users/me.routes';
 import type { Runtime } from './runtime';
@@ -113,7 +114,9 @@ export function buildRouters(
         'Prometheus metrics: HTTP, jobs (all workers), queue depths; Bearer METRICS_TOKEN when set',
       tags: ['health'],
       auth: 'metrics',
-      responses: { 200: { description: 'Prometheus text format' } },
+      responses: {
+        200: { description: 'Prometheus text format', contentType: 'text/plain' },
+      },
     },
     async (ctx) => {
       ctx.type = metrics.registry.contentType;
@@ -121,9 +124,13 @@ export function buildRouters(
     },
   );
   routers.push(metricsRouter);
-  routers.push(docsRoutes(() => routers.flatMap((r) => r.specs).concat(BULL_BOARD_SPEC), VERSION));
+  routers.push(docsRoutes(() => openApiOf(routers)));
   return routers;
 }
+
+/** The OpenAPI document of these routers, as GET /openapi.json serves it. */
+export const openApiOf = (routers: ApiRouter[]): Record<string, unknown> =>
+  buildOpenApi(routers.flatMap((r) => r.specs).concat(BULL_BOARD_SPEC), { version: VERSION });
 
 /** Bull Board is a mounted sub-app, not a router: documented here so that /openapi.json lists it. */
 const BULL_BOARD_SPEC: RouteSpec = {
@@ -134,7 +141,7 @@ const BULL_BOARD_SPEC: RouteSpec = {
   tags: ['admin'],
   auth: 'adminBasic',
   responses: {
-    200: { description: 'HTML dashboard' },
+    200: { description: 'HTML dashboard', contentType: 'text/html' },
     401: { description: 'no or wrong credentials' },
   },
 };

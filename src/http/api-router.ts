@@ -15,8 +15,12 @@ export interface RouteSpec {
   tags: string[];
   auth: RouteAuth;
   request?: RequestSchemas;
-  /** Response bodies by status; a schema-less entry documents the status only. */
-  responses: Record<number, { description: string; schema?: Joi.Schema }>;
+  /**
+   * Response bodies by status: a JSON body's joi schema (the handler's output follows it), or
+   * the content type of another body; an entry without either has no body (204) or, for an
+   * error status, the error shape.
+   */
+  responses: Record<number, { description: string; schema?: Joi.Schema; contentType?: string }>;
   /** Routes that take an Idempotency-Key header. */
   idempotent?: boolean;
 }

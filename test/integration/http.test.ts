@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import Joi from 'joi';
 import { ApiRouter } from '../../src/http/api-router';
@@ -230,6 +232,10 @@ describe('HTTP foundation', () => {
       }
       expect(missing, 'routes missing from /openapi.json').to.deep.equal([]);
       expect(doc.paths['/admin/queues']).to.have.property('get');
+      // What is served is the document in the repository, the one redocly lints.
+      expect(doc, 'docs/openapi.json is stale: run npm run docs').to.deep.equal(
+        JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../docs/openapi.json'), 'utf8')),
+      );
       expect(routers.flatMap((r) => r.router.stack).length).to.be.greaterThan(3);
     } finally {
       await closeDocApp();

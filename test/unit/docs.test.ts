@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { envSchema } from '../../config';
-import { DOCS_DIR, generatedDocs } from '../../scripts/gen-docs';
+import { generatedDocs } from '../../scripts/gen-docs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -28,14 +28,17 @@ const slug = (heading: string) =>
     .replace(/ /g, '-');
 
 describe('docs/', () => {
-  it('when the jobs, error codes or configuration change, then the generated pages are not stale', async () => {
+  it('when the jobs, error codes, configuration or routes change, then the generated files are not stale', async () => {
     const pages = await generatedDocs();
-    expect(Object.keys(pages)).to.have.members(['jobs.md', 'errors.md', 'configuration.md']);
+    expect(Object.keys(pages)).to.have.members([
+      'docs/jobs.md',
+      'docs/errors.md',
+      'docs/configuration.md',
+      'docs/openapi.json',
+      'test/client/schema.ts',
+    ]);
     for (const [file, text] of Object.entries(pages))
-      expect(
-        fs.readFileSync(path.join(DOCS_DIR, file), 'utf8'),
-        `docs/${file} is stale: run npm run docs`,
-      ).to.equal(text);
+      expect(read(file), `${file} is stale: run npm run docs`).to.equal(text);
   });
 
   it('when a variable is validated, then it has a description and .env.example lists it', () => {

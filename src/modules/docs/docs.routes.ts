@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiRouter, type RouteSpec } from '../../http/api-router';
+import { ApiRouter } from '../../http/api-router';
 import { AppError } from '../../lib/errors';
-import { ASSETS, assetFileParams } from './docs.schemas';
-import { buildOpenApi } from './openapi';
+import { ASSETS, assetFileParams, openApiOut } from './docs.schemas';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const swaggerUiDir: string = require('swagger-ui-dist').getAbsoluteFSPath();
@@ -27,7 +26,7 @@ const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui',
  * GET /openapi.json (built from every registered route's spec, once) and GET /docs (Swagger UI,
  * served from the swagger-ui-dist package: no CDN needed).
  */
-export function docsRoutes(allSpecs: () => RouteSpec[], version: string): ApiRouter {
+export function docsRoutes(document: () => object): ApiRouter {
   let doc: object | undefined;
   const router = new ApiRouter();
   return router
@@ -38,10 +37,10 @@ export function docsRoutes(allSpecs: () => RouteSpec[], version: string): ApiRou
         summary: 'This OpenAPI 3.1 document',
         tags: ['docs'],
         auth: 'none',
-        responses: { 200: { description: 'the document' } },
+        responses: { 200: { description: 'the document', schema: openApiOut } },
       },
       async (ctx) => {
-        doc ??= buildOpenApi(allSpecs(), { version });
+        doc ??= document();
         ctx.body = doc;
       },
     )
@@ -52,7 +51,7 @@ export function docsRoutes(allSpecs: () => RouteSpec[], version: string): ApiRou
         summary: 'Readable API documentation (Swagger UI)',
         tags: ['docs'],
         auth: 'none',
-        responses: { 200: { description: 'HTML page' } },
+        responses: { 200: { description: 'HTML page', contentType: 'text/html' } },
       },
       async (ctx) => {
         ctx.type = 'text/html; charset=utf-8';
@@ -66,7 +65,7 @@ export function docsRoutes(allSpecs: () => RouteSpec[], version: string): ApiRou
         summary: 'Swagger UI start-up script',
         tags: ['docs'],
         auth: 'none',
-        responses: { 200: { description: 'script' } },
+        responses: { 200: { description: 'script', contentType: 'application/javascript' } },
       },
       async (ctx) => {
         ctx.type = 'application/javascript; charset=utf-8';
@@ -83,7 +82,10 @@ export function docsRoutes(allSpecs: () => RouteSpec[], version: string): ApiRou
         request: {
           params: assetFileParams,
         },
-        responses: { 200: { description: 'asset' } },
+        responses: {
+          200: { description: 'asset (JavaScript, CSS or PNG)', contentType: '*/*' },
+          404: { description: 'no such asset' },
+        },
       },
       async (ctx) => {
         const file = (ctx.state.params as { file: string }).file;

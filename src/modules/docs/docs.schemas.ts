@@ -13,3 +13,6 @@ export const assetFileParams = Joi.object({
     .valid(...Object.keys(ASSETS))
     .required(),
 });
+
+/** The OpenAPI document (an object; its own shape is the OpenAPI 3.1 specification's). */
+export const openApiOut = Joi.object().unknown(true);

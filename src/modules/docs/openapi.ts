@@ -4,7 +4,43 @@ import type { RouteAuth, RouteSpec } from '../../http/api-router';
 
 type JsonSchema = Record<string, unknown>;
 
-const toSchema = (schema: Joi.Schema): JsonSchema => parse(schema, 'open-api-3.1') as JsonSchema;
+const toSchema = (schema: Joi.Schema): JsonSchema =>
+  clean(parse(schema, 'open-api-3.1') as JsonSchema);
+
+const BOUNDS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'];
+const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+const SUBSCHEMAS = ['if', 'then', 'else', 'not', 'items', 'contains'];
+
+/**
+ * What joi-to-json emits that JSON Schema readers other than Ajv take otherwise, set right:
+ * a bound that is a joi reference (`less(Joi.ref('amountApply'))`) is dropped (the API still
+ * checks it: the document cannot say it); a JavaScript regex literal's flags after the
+ * pattern (`…$/u`) are removed (JSON Schema patterns are Unicode-aware already); boolean
+ * subschemas become `{}` / `{ not: {} }`; a branch that requires a property its object
+ * declares gets that property's schema (so every required property is defined where required).
+ */
+export function clean(schema: JsonSchema, parentProps?: Record<string, JsonSchema>): JsonSchema {
+  const out: JsonSchema = { ...schema };
+  for (const k of BOUNDS) if (k in out && typeof out[k] !== 'number') delete out[k];
+  if (typeof out.pattern === 'string') out.pattern = out.pattern.replace(/\/[a-z]+$/, '');
+  const props = out.properties as Record<string, JsonSchema> | undefined;
+  if (props)
+    out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, clean(v)]));
+  const inherited =
+    (props ? (out.properties as Record<string, JsonSchema>) : undefined) ?? parentProps;
+  const sub = (v: unknown): unknown =>
+    v === true ? {} : v === false ? { not: {} } : clean(v as JsonSchema, inherited);
+  for (const k of SUBSCHEMAS) if (k in out) out[k] = sub(out[k]);
+  if (out.additionalProperties && typeof out.additionalProperties === 'object')
+    out.additionalProperties = clean(out.additionalProperties as JsonSchema);
+  for (const k of SUBSCHEMA_LISTS)
+    if (Array.isArray(out[k])) out[k] = (out[k] as unknown[]).map(sub);
+  if (!props && Array.isArray(out.required) && parentProps) {
+    const own = (out.required as string[]).filter((r) => r in parentProps);
+    if (own.length) out.properties = Object.fromEntries(own.map((r) => [r, parentProps[r]]));
+  }
+  return out;
+}
 
 const errorSchema: JsonSchema = {
   type: 'object',
@@ -107,6 +143,42 @@ function parameters(spec: RouteSpec): JsonSchema[] {
   return out;
 }
 
+const errorContent = {
+  'application/json': { schema: { $ref: '#/components/schemas/Error' } },
+};
+
+/**
+ * An operation's responses: each declared status with its body's schema (JSON from the joi
+ * schema the handler's output follows; another content type as a string), every error status
+ * with the error shape, plus the statuses the router's own layers answer: 400 when the route
+ * validates input, 401 when it needs credentials, 409 `IDEMPOTENCY_CONFLICT` when it takes an
+ * Idempotency-Key; `default` stands for unexpected server errors (5xx).
+ */
+function responses(spec: RouteSpec): JsonSchema {
+  const declared: RouteSpec['responses'] = { ...spec.responses };
+  const r = spec.request;
+  if ((r?.body || r?.query || r?.params) && !declared[400])
+    declared[400] = { description: 'VALIDATION_ERROR: a field is missing, malformed or unknown' };
+  if (spec.auth !== 'none' && !declared[401])
+    declared[401] = { description: 'UNAUTHORIZED: no or wrong credentials' };
+  if (spec.idempotent && !declared[409])
+    declared[409] = { description: 'IDEMPOTENCY_CONFLICT: the key was used with another body' };
+  const out: JsonSchema = {};
+  for (const [status, d] of Object.entries(declared)) {
+    const content =
+      Number(status) >= 400
+        ? errorContent
+        : d.contentType && d.contentType !== 'application/json'
+          ? { [d.contentType]: { schema: { type: 'string' } } }
+          : d.schema
+            ? { 'application/json': { schema: toSchema(d.schema) } }
+            : undefined;
+    out[status] = { description: d.description, ...(content ? { content } : {}) };
+  }
+  out.default = { description: 'unexpected server error', content: errorContent };
+  return out;
+}
+
 /** Builds the OpenAPI 3.1 document from the very RouteSpecs whose joi schemas validate requests. */
 export function buildOpenApi(specs: RouteSpec[], info: { version: string }): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
@@ -117,30 +189,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { version: string }): Jso
       summary: spec.summary,
       tags: spec.tags,
       parameters: parameters(spec),
-      responses: Object.fromEntries([
-        ...Object.entries(spec.responses).map(([status, r]) => [
-          status,
-          {
-            description: r.description,
-            ...(r.schema
-              ? { content: { 'application/json': { schema: toSchema(r.schema) } } }
-              : Number(status) >= 400
-                ? {
-                    content: {
-                      'application/json': { schema: { $ref: '#/components/schemas/Error' } },
-                    },
-                  }
-                : {}),
-          },
-        ]),
-        [
-          'default',
-          {
-            description: 'error',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-          },
-        ],
-      ]),
+      responses: responses(spec),
     };
     if (spec.request?.body) {
       op.requestBody = {
@@ -151,7 +200,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { version: string }): Jso
     if (spec.auth !== 'none') {
       usedSchemes.add(spec.auth);
       op.security = [{ [spec.auth]: [] }];
-    }
+    } else op.security = [];
     const path = toOpenApiPath(spec.path);
     paths[path] = { ...(paths[path] ?? {}), [spec.method]: op };
   }
@@ -160,9 +209,16 @@ export function buildOpenApi(specs: RouteSpec[], info: { version: string }): Jso
     info: {
       title: 'P2P lending marketplace API',
       version: info.version,
+      license: {
+        name: 'Proprietary (UNLICENSED): for the platform and its partners',
+        identifier: 'LicenseRef-Proprietary',
+      },
       description:
         'Client routes under /api/v1 (Bearer token), partner routes under /partner/v1 and gateway callbacks under /callbacks/v1 (signed), admin routes under /admin/v1. Errors: {"error":{"code","message","details"}}. Amounts are integer IDR.',
     },
+    servers: [
+      { url: '/', description: 'this deployment (the document is served by the API itself)' },
+    ],
     paths,
     components: {
       schemas: { Error: errorSchema },

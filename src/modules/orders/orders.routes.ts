@@ -20,7 +20,7 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
           params: idParam,
         },
         responses: {
-          200: { description: 'text/html document' },
+          200: { description: 'the agreement, an HTML document', contentType: 'text/html' },
           404: { description: 'no such order of this investor' },
           409: { description: 'the order is not paid' },
         },

@@ -6,6 +6,7 @@
  */
 import { getConfig } from '../config';
 import { buildRouters, openApiOf } from '../src/app';
+import type { ApiRouter } from '../src/http/api-router';
 
 /** Anything, for as deep as a router's construction reads it (nothing is called). */
 const standIn: unknown = new Proxy(function standIn() {}, {
@@ -13,10 +14,15 @@ const standIn: unknown = new Proxy(function standIn() {}, {
   apply: () => standIn,
 });
 
-export function openApiDocument(): Record<string, unknown> {
+/** The API's routers, built over the stand-in runtime (for their specs). */
+export function standInRouters(): ApiRouter[] {
   const config = getConfig();
   const deps = new Proxy(standIn as object, {
     get: (_t, key) => (key === 'config' ? config : standIn),
   });
-  return openApiOf(buildRouters(deps as never, standIn as never));
+  return buildRouters(deps as never, standIn as never);
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  return openApiOf(standInRouters());
 }

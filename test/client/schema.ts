@@ -1039,7 +1039,11 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            token: string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1052,6 +1056,33 @@ export interface operations {
       };
       /** @description INVALID_CREDENTIALS */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description RATE_LIMITED: too many failed logins from this address */
+      429: {
         headers: {
           [name: string]: unknown;
         };
@@ -1095,6 +1126,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description unexpected server error */
       default: {
         headers: {
@@ -1127,7 +1167,25 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              bankCardBound: boolean;
+              /** Format: date-time */
+              createdAt: string;
+              id: string;
+              /** @enum {string} */
+              kycStatus: 'none' | 'pending' | 'verified' | 'manual_review' | 'rejected';
+              /** Format: date-time */
+              lastLoginAt: string | null;
+              /** @description masked */
+              mobile: string;
+            }[];
+            page: number;
+            pageSize: number;
+            total: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1140,6 +1198,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1176,7 +1243,30 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              /** Format: date-time */
+              createdAt: string;
+              id: string;
+              /** @description masked NIK */
+              idCardNo: string;
+              /** @description masked */
+              realName: string;
+              reason: string | null;
+              /** Format: date-time */
+              reviewedAt: string | null;
+              reviewedBy: string | null;
+              /** @enum {string} */
+              status: 'none' | 'pending' | 'verified' | 'manual_review' | 'rejected';
+              userId: string;
+              verifiedBy: string | null;
+            }[];
+            page: number;
+            pageSize: number;
+            total: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1189,6 +1279,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1223,7 +1322,13 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            id: string;
+            /** @enum {string} */
+            status: 'verified' | 'rejected';
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1236,6 +1341,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1285,7 +1399,13 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            id: string;
+            /** @enum {string} */
+            status: 'verified' | 'rejected';
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1305,8 +1425,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description INVALID_STATE_TRANSITION */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1339,10 +1486,60 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            instructions: {
+              /** @description integer IDR (a string beyond 2^53) */
+              amount: number | string;
+              count: number;
+              purpose: string;
+              status: string;
+            }[];
+            investorAccounts: {
+              /** @description integer IDR (a string beyond 2^53) */
+              investor_available: number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              investor_invested: number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              investor_locked: number | string;
+            };
+            platformAccounts: {
+              /** @description integer IDR (a string beyond 2^53) */
+              borrower_payable: number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              escrow: number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              gateway_clearing: number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              'revenue:late_fee': number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              'revenue:service_fee': number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              'revenue:spread': number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              'revenue:transfer_fee': number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              super_investor: number | string;
+            };
+            waitingForFinance: {
+              disburseFailedLoans: number;
+              heldRepayments: number;
+              pendingPartnerNotifications: number;
+            };
+          };
+        };
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1379,7 +1576,38 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              /** @description integer IDR (a string beyond 2^53) */
+              amount: number | string;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              disbursedAt: string | null;
+              /** @description integer IDR (a string beyond 2^53) */
+              disbursementAmount: number | string | null;
+              disbursementRef: string | null;
+              enrollmentYear: number;
+              id: string;
+              major: string;
+              purpose: string;
+              /** Format: date-time */
+              reviewedAt: string | null;
+              reviewReason: string | null;
+              schoolName: string;
+              /** @enum {string} */
+              status: 'submitted' | 'approved' | 'rejected' | 'disbursed_offline';
+              /** @description masked */
+              studentIdNo: string;
+              termMonths: number;
+              userId: string;
+            }[];
+            page: number;
+            pageSize: number;
+            total: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1392,6 +1620,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1426,7 +1663,33 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            amount: number | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            disbursedAt: string | null;
+            /** @description integer IDR (a string beyond 2^53) */
+            disbursementAmount: number | string | null;
+            disbursementRef: string | null;
+            enrollmentYear: number;
+            id: string;
+            major: string;
+            purpose: string;
+            /** Format: date-time */
+            reviewedAt: string | null;
+            reviewReason: string | null;
+            schoolName: string;
+            /** @enum {string} */
+            status: 'submitted' | 'approved' | 'rejected' | 'disbursed_offline';
+            /** @description masked */
+            studentIdNo: string;
+            termMonths: number;
+            userId: string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1439,6 +1702,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1491,7 +1763,33 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            amount: number | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            disbursedAt: string | null;
+            /** @description integer IDR (a string beyond 2^53) */
+            disbursementAmount: number | string | null;
+            disbursementRef: string | null;
+            enrollmentYear: number;
+            id: string;
+            major: string;
+            purpose: string;
+            /** Format: date-time */
+            reviewedAt: string | null;
+            reviewReason: string | null;
+            schoolName: string;
+            /** @enum {string} */
+            status: 'submitted' | 'approved' | 'rejected' | 'disbursed_offline';
+            /** @description masked */
+            studentIdNo: string;
+            termMonths: number;
+            userId: string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1511,8 +1809,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description INVALID_STATE_TRANSITION */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1553,7 +1878,33 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            amount: number | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            disbursedAt: string | null;
+            /** @description integer IDR (a string beyond 2^53) */
+            disbursementAmount: number | string | null;
+            disbursementRef: string | null;
+            enrollmentYear: number;
+            id: string;
+            major: string;
+            purpose: string;
+            /** Format: date-time */
+            reviewedAt: string | null;
+            reviewReason: string | null;
+            schoolName: string;
+            /** @enum {string} */
+            status: 'submitted' | 'approved' | 'rejected' | 'disbursed_offline';
+            /** @description masked */
+            studentIdNo: string;
+            termMonths: number;
+            userId: string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1573,8 +1924,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description INVALID_STATE_TRANSITION */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1602,6 +1980,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "mobile": "081234567890",
+         *       "password": "Kopi-Tubruk-2026!"
+         *     }
+         */
         'application/json': {
           mobile: string;
           password?: string;
@@ -1618,10 +2002,10 @@ export interface operations {
         content: {
           'application/json': {
             token: string;
-            user?: {
-              id?: string;
+            user: {
+              id: string;
               /** @description masked, e.g. 0812****5678 */
-              mobile?: string;
+              mobile: string;
             };
           };
         };
@@ -1637,6 +2021,24 @@ export interface operations {
       };
       /** @description INVALID_CREDENTIALS */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1689,6 +2091,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description unexpected server error */
       default: {
         headers: {
@@ -1709,6 +2120,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "mobile": "081234567890",
+         *       "smsCode": "123456",
+         *       "password": "Kopi-Tubruk-2026!"
+         *     }
+         */
         'application/json': {
           mobile: string;
           password: string;
@@ -1725,10 +2143,10 @@ export interface operations {
         content: {
           'application/json': {
             token: string;
-            user?: {
-              id?: string;
+            user: {
+              id: string;
               /** @description masked, e.g. 0812****5678 */
-              mobile?: string;
+              mobile: string;
             };
           };
         };
@@ -1744,6 +2162,24 @@ export interface operations {
       };
       /** @description MOBILE_ALREADY_REGISTERED (only with a valid SMS code) */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1778,10 +2214,10 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items?: {
-              bankCode?: string;
-              bankName?: string;
-              binPrefixes?: string[];
+            items: {
+              bankCode: string;
+              bankName: string;
+              binPrefixes: string[];
             }[];
           };
         };
@@ -1815,7 +2251,7 @@ export interface operations {
           'application/json': {
             captchaId: string;
             /** @description outside production only */
-            devAnswer?: string;
+            devAnswer: string;
             svg: string;
           };
         };
@@ -1848,7 +2284,28 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              /** @description integer IDR (a string beyond 2^53) */
+              amount: number | string;
+              assetId: string;
+              creditorNo: string;
+              /** @description percent off, 4 decimals */
+              discountRate: string;
+              /** Format: date-time */
+              endTime: string;
+              id: string;
+              isCancelled: boolean;
+              isClosed: boolean;
+              /** @description integer IDR (a string beyond 2^53) */
+              tradedAmount: number | string;
+            }[];
+            page: number;
+            pageSize: number;
+            total: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1861,6 +2318,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -1890,6 +2356,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "assetId": "42",
+         *       "amount": 500000,
+         *       "discountRate": "1.5"
+         *     }
+         */
         'application/json': {
           amount: number;
           assetId: string;
@@ -1904,7 +2377,23 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            amount: number | string;
+            assetId: string;
+            creditorNo: string;
+            /** @description percent off, 4 decimals */
+            discountRate: string;
+            /** Format: date-time */
+            endTime: string;
+            id: string;
+            isCancelled: boolean;
+            isClosed: boolean;
+            /** @description integer IDR (a string beyond 2^53) */
+            tradedAmount: number | string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1924,8 +2413,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1966,12 +2482,48 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description note */
+      /** @description note (with the interest figures when isLong) */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json':
+            | {
+                /** @description integer IDR (a string beyond 2^53) */
+                amount: number | string;
+                assetId: string;
+                creditorNo: string;
+                /** @description percent off, 4 decimals */
+                discountRate: string;
+                /** Format: date-time */
+                endTime: string;
+                id: string;
+                isCancelled: boolean;
+                isClosed: boolean;
+                /** @description integer IDR (a string beyond 2^53) */
+                tradedAmount: number | string;
+              }
+            | {
+                /** @description integer IDR (a string beyond 2^53) */
+                amount: number | string;
+                assetId: string;
+                creditorNo: string;
+                /** @description integer IDR (a string beyond 2^53) */
+                currentInterest: number | string;
+                /** @description percent off, 4 decimals */
+                discountRate: string;
+                /** Format: date-time */
+                endTime: string;
+                id: string;
+                isCancelled: boolean;
+                isClosed: boolean;
+                /** @description integer IDR (a string beyond 2^53) */
+                remainingInterest: number | string;
+                /** @description integer IDR (a string beyond 2^53) */
+                tradedAmount: number | string;
+              };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -1984,6 +2536,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2027,7 +2588,23 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            amount: number | string;
+            assetId: string;
+            creditorNo: string;
+            /** @description percent off, 4 decimals */
+            discountRate: string;
+            /** Format: date-time */
+            endTime: string;
+            id: string;
+            isCancelled: boolean;
+            isClosed: boolean;
+            /** @description integer IDR (a string beyond 2^53) */
+            tradedAmount: number | string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2040,6 +2617,24 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description no such note of this investor */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -2076,6 +2671,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "assetId": "42",
+         *       "amount": 500000,
+         *       "discountRate": "1.5"
+         *     }
+         */
         'application/json': {
           amount: number;
           assetId: string;
@@ -2090,7 +2692,23 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            amount: number | string;
+            assetId: string;
+            /** @description integer IDR (a string beyond 2^53) */
+            currentInterest: number | string;
+            /** @description percent per year, 4 decimals */
+            discountRate: string;
+            /** @description integer IDR (a string beyond 2^53) */
+            maxTradableAmount: number | string;
+            /** @description what a buyer of the whole note would pay today */
+            price: number | string;
+            /** @description integer IDR (a string beyond 2^53) */
+            remainingInterest: number | string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2103,6 +2721,33 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2141,6 +2786,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "noteId": "7",
+         *       "principal": 200000
+         *     }
+         */
         'application/json': {
           noteId: string;
           principal: number;
@@ -2153,7 +2804,13 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            id: string;
+            /** @enum {string} */
+            status: 'initial' | 'processing' | 'success' | 'failed' | 'abnormal';
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2173,8 +2830,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2218,7 +2902,26 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            buyerPaymentStatus: number;
+            failCode: string | null;
+            failReason: string | null;
+            /** @description integer IDR (a string beyond 2^53) */
+            fee: number | string;
+            id: string;
+            /** @description integer IDR (a string beyond 2^53) */
+            interest: number | string;
+            noteId: string;
+            /** @description integer IDR (a string beyond 2^53) */
+            payAmount: number | string;
+            /** @description integer IDR (a string beyond 2^53) */
+            principal: number | string;
+            sellerRefundStatus: number;
+            /** @enum {string} */
+            status: 'initial' | 'processing' | 'success' | 'failed' | 'abnormal';
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2231,6 +2934,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2267,6 +2979,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "noteId": "7",
+         *       "principal": 200000
+         *     }
+         */
         'application/json': {
           noteId: string;
           principal: number;
@@ -2279,7 +2997,19 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            fee: number | string;
+            /** @description integer IDR (a string beyond 2^53) */
+            interest: number | string;
+            noteId: string;
+            /** @description integer IDR (a string beyond 2^53) */
+            payAmount: number | string;
+            /** @description integer IDR (a string beyond 2^53) */
+            principal: number | string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2292,6 +3022,33 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2348,41 +3105,41 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items?: {
+            items: {
               /** @description integer IDR */
-              amountApply?: number | string;
+              amountApply: number | string;
               /** @description integer IDR */
-              availableAmount?: number | string;
+              availableAmount: number | string;
               /** @description integer IDR */
-              boughtAmount?: number | string;
-              creditorNo?: string;
+              boughtAmount: number | string;
+              creditorNo: string;
               /** Format: date-time */
-              deadline?: string;
+              deadline: string;
               /** Format: date-time */
-              dueTime?: string | null;
-              loanPurpose?: string;
+              dueTime: string | null;
+              loanPurpose: string;
               /** Format: date-time */
-              loanTime?: string | null;
+              loanTime: string | null;
               /** @description integer IDR */
-              lockedAmount?: number | string;
+              lockedAmount: number | string;
               /** @description 0-100 */
-              progress?: number;
+              progress: number;
               /** Format: date-time */
-              publishedAt?: string;
-              repaymentMethod?: string;
-              riskLevel?: string;
-              status?: string;
-              term?: number;
-              termUnit?: string;
+              publishedAt: string;
+              repaymentMethod: string;
+              riskLevel: string;
+              status: string;
+              term: number;
+              termUnit: string;
               /** @description percent, 4 decimals */
-              yearRateFin?: string;
+              yearRateFin: string;
             }[];
             /** @description pass as cursor for the next page; null on the last page */
-            nextCursor?: string | null;
-            page?: number;
-            pageSize?: number;
+            nextCursor: string | null;
+            page: number;
+            pageSize: number;
             /** @description open loans matching the filters, counted at most ~2 s ago (cached per filter) */
-            total?: number;
+            total: number;
           };
         };
       };
@@ -2422,7 +3179,58 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR */
+            amountApply: number | string;
+            /** @description integer IDR */
+            availableAmount: number | string;
+            /** @description null until the borrower is fetched from the partner */
+            borrower: {
+              age: number | null;
+              education: string | null;
+              identity: string | null;
+              isMarried: boolean | null;
+              /** @description masked */
+              name: string;
+              religion: string | null;
+              sex: string | null;
+              verified: {
+                bankCard: boolean;
+                contacts: boolean;
+                family: boolean;
+                identity: boolean;
+                insurance: boolean;
+              };
+            } | null;
+            /** @description integer IDR */
+            boughtAmount: number | string;
+            creditorNo: string;
+            /** Format: date-time */
+            deadline: string;
+            /** Format: date-time */
+            dueTime: string | null;
+            loanPurpose: string;
+            /** Format: date-time */
+            loanTime: string | null;
+            /** @description integer IDR */
+            lockedAmount: number | string;
+            /** @description 0-100 */
+            progress: number;
+            /** Format: date-time */
+            publishedAt: string;
+            repaymentMethod: string;
+            riskLevel: string;
+            /** @description integer IDR */
+            serviceFee: number | string;
+            status: string;
+            term: number;
+            termUnit: string;
+            /** @description percent, 4 decimals */
+            yearRateFin: string;
+            yearRateLoan: string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2467,10 +3275,47 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            bankCard: {
+              bankCode: string;
+              bankName: string;
+              /** Format: date-time */
+              boundAt: string;
+              /** @description masked, ****1234 */
+              cardNo: string;
+              id: string;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            id: string;
+            kyc: {
+              /** @description masked NIK */
+              idCardNo: string | null;
+              /** @description masked */
+              realName: string | null;
+              /** @description why a submission was rejected */
+              reason: string | null;
+              /** @enum {string} */
+              status: 'none' | 'pending' | 'verified' | 'manual_review' | 'rejected';
+              verified: boolean;
+            };
+            /** @description masked */
+            mobile: string;
+          };
+        };
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2506,29 +3351,38 @@ export interface operations {
         content: {
           'application/json': {
             /** @description integer IDR */
-            availableBalance?: number | string;
+            availableBalance: number | string;
             /** @description integer IDR */
-            currentBalance?: number | string;
+            currentBalance: number | string;
             /** @description integer IDR */
-            currentLockBalance?: number | string;
+            currentLockBalance: number | string;
             /** @description integer IDR */
-            depositBalance?: number | string;
+            depositBalance: number | string;
             /** @description integer IDR */
-            depositLockBalance?: number | string;
+            depositLockBalance: number | string;
             /** @description integer IDR */
-            lockedBalance?: number | string;
+            lockedBalance: number | string;
             /** @description integer IDR */
-            sanbiaoBalance?: number | string;
+            sanbiaoBalance: number | string;
             /** @description integer IDR */
-            sanbiaoLockBalance?: number | string;
+            sanbiaoLockBalance: number | string;
             /** @description integer IDR */
-            totalIncome?: number | string;
-            userId?: string;
+            totalIncome: number | string;
+            userId: string;
           };
         };
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2565,7 +3419,32 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            creditAmount: number | string;
+            items: {
+              /** @description principal still held */
+              amount: number | string;
+              creditorNo: string;
+              id: string;
+              /** @description integer IDR (a string beyond 2^53) */
+              maxTradableAmount: number | string;
+              /** @description YYYY-MM-DD */
+              nextRepaymentDate: string | null;
+              /** @enum {string} */
+              status: 'holding' | 'repaid' | 'transferred';
+              tradeCount: number;
+            }[];
+            page: number;
+            pageSize: number;
+            total: number;
+            /** @description integer IDR (a string beyond 2^53) */
+            tradedTotalAmount: number | string;
+            /** @description integer IDR (a string beyond 2^53) */
+            tradingTotalAmount: number | string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2578,6 +3457,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2612,7 +3500,32 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description principal still held */
+            amount: number | string;
+            creditorNo: string;
+            id: string;
+            /** @description integer IDR (a string beyond 2^53) */
+            maxTradableAmount: number | string;
+            /** @description YYYY-MM-DD */
+            nextRepaymentDate: string | null;
+            schedule: {
+              /** @description YYYY-MM-DD */
+              dueDate: string;
+              /** @description integer IDR (a string beyond 2^53) */
+              interest: number | string;
+              period: number;
+              /** @description integer IDR (a string beyond 2^53) */
+              principal: number | string;
+              /** @enum {string} */
+              status: 'pending' | 'paid';
+            }[];
+            /** @enum {string} */
+            status: 'holding' | 'repaid' | 'transferred';
+            tradeCount: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -2625,6 +3538,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2668,28 +3590,37 @@ export interface operations {
         };
         content: {
           'application/json': {
-            amountPerLoan?: number;
+            amountPerLoan: number;
             /** Format: date-time */
-            createdAt?: string;
-            enabled?: boolean;
+            createdAt: string;
+            enabled: boolean;
             /** Format: date-time */
-            enabledAt?: string | null;
+            enabledAt: string | null;
             /** Format: date-time */
-            lastServedAt?: string | null;
-            maxTermDays?: number | null;
-            maxTotalInvested?: number | null;
-            maxYearRate?: string | null;
-            minYearRate?: string | null;
-            repaymentMethods?: string[];
-            reserveBalance?: number;
-            riskLevels?: string[] | null;
+            lastServedAt: string | null;
+            maxTermDays: number | null;
+            maxTotalInvested: number | null;
+            maxYearRate: string | null;
+            minYearRate: string | null;
+            repaymentMethods: string[];
+            reserveBalance: number;
+            riskLevels: string[] | null;
             /** Format: date-time */
-            updatedAt?: string;
+            updatedAt: string;
           };
         };
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2728,6 +3659,25 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "enabled": true,
+         *       "amountPerLoan": 500000,
+         *       "minYearRate": "10.0000",
+         *       "maxYearRate": "16.0000",
+         *       "repaymentMethods": [
+         *         "bullet",
+         *         "equal_installment"
+         *       ],
+         *       "maxTermDays": 180,
+         *       "riskLevels": [
+         *         "A",
+         *         "B"
+         *       ],
+         *       "reserveBalance": 1000000,
+         *       "maxTotalInvested": 50000000
+         *     }
+         */
         'application/json': {
           /** @description IDR per loan: a multiple of the step, ≥ the minimum */
           amountPerLoan: number;
@@ -2737,9 +3687,9 @@ export interface operations {
           /** @description cap on the investor's outstanding principal */
           maxTotalInvested?: number | null;
           /** @description percent per year, inclusive */
-          maxYearRate?: null | number | string;
+          maxYearRate?: number | string | null;
           /** @description percent per year, inclusive */
-          minYearRate?: null | number | string;
+          minYearRate?: number | string | null;
           /**
            * @default [
            *       "bullet",
@@ -2765,23 +3715,23 @@ export interface operations {
         };
         content: {
           'application/json': {
-            amountPerLoan?: number;
+            amountPerLoan: number;
             /** Format: date-time */
-            createdAt?: string;
-            enabled?: boolean;
+            createdAt: string;
+            enabled: boolean;
             /** Format: date-time */
-            enabledAt?: string | null;
+            enabledAt: string | null;
             /** Format: date-time */
-            lastServedAt?: string | null;
-            maxTermDays?: number | null;
-            maxTotalInvested?: number | null;
-            maxYearRate?: string | null;
-            minYearRate?: string | null;
-            repaymentMethods?: string[];
-            reserveBalance?: number;
-            riskLevels?: string[] | null;
+            lastServedAt: string | null;
+            maxTermDays: number | null;
+            maxTotalInvested: number | null;
+            maxYearRate: string | null;
+            minYearRate: string | null;
+            repaymentMethods: string[];
+            reserveBalance: number;
+            riskLevels: string[] | null;
             /** Format: date-time */
-            updatedAt?: string;
+            updatedAt: string;
           };
         };
       };
@@ -2803,8 +3753,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -2859,6 +3836,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
         headers: {
@@ -2898,22 +3884,22 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items?: {
-              amount?: number;
+            items: {
+              amount: number;
               /** Format: date-time */
-              createdAt?: string;
-              creditorNo?: string;
-              id?: string;
-              orderId?: string | null;
+              createdAt: string;
+              creditorNo: string;
+              id: string;
+              orderId: string | null;
               /** @enum {string} */
-              outcome?: 'invested' | 'rejected' | 'pending' | 'skipped';
+              outcome: 'invested' | 'rejected' | 'pending' | 'skipped';
               /** @description skipped: KYC_NOT_VERIFIED, NO_BANK_CARD, HAS_PARTNER_LOAN, PARTNER_CHECK_UNAVAILABLE, BELOW_RESERVE, OVER_LIMIT, OVER_MAX_TOTAL_INVESTED; rejected: the order's failCode */
-              reason?: string | null;
-              reasonMessage?: string | null;
+              reason: string | null;
+              reasonMessage: string | null;
             }[];
-            page?: number;
-            pageSize?: number;
-            total?: number;
+            page: number;
+            pageSize: number;
+            total: number;
           };
         };
       };
@@ -2928,6 +3914,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -2957,6 +3952,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "bankCode": "BCA",
+         *       "cardNo": "4556330012344242"
+         *     }
+         */
         'application/json': {
           bankCode: string;
           cardNo: string;
@@ -2973,13 +3974,13 @@ export interface operations {
         };
         content: {
           'application/json': {
-            bankCode?: string;
-            bankName?: string;
+            bankCode: string;
+            bankName: string;
             /** Format: date-time */
-            boundAt?: string;
+            boundAt: string;
             /** @description masked, ****1234 */
-            cardNo?: string;
-            id?: string;
+            cardNo: string;
+            id: string;
           };
         };
       };
@@ -2990,13 +3991,13 @@ export interface operations {
         };
         content: {
           'application/json': {
-            bankCode?: string;
-            bankName?: string;
+            bankCode: string;
+            bankName: string;
             /** Format: date-time */
-            boundAt?: string;
+            boundAt: string;
             /** @description masked, ****1234 */
-            cardNo?: string;
-            id?: string;
+            cardNo: string;
+            id: string;
           };
         };
       };
@@ -3029,6 +4030,24 @@ export interface operations {
       };
       /** @description CARD_ALREADY_BOUND */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3083,7 +4102,37 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              /** @description integer IDR (a string beyond 2^53) */
+              amount: number | string;
+              assetId: string;
+              creditorNo: string;
+              /** @description percent off, 4 decimals */
+              discountRate: string;
+              /** Format: date-time */
+              endTime: string;
+              id: string;
+              isCancelled: boolean;
+              isClosed: boolean;
+              /** @description integer IDR (a string beyond 2^53) */
+              tradedAmount: number | string;
+            }[];
+            page: number;
+            pageSize: number;
+            stats: {
+              totalCount: number;
+              /** @description integer IDR (a string beyond 2^53) */
+              tradedTotalAmount: number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              tradingTotalAmount: number | string;
+              /** @enum {integer} */
+              type: 2 | 3;
+            };
+            total: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -3096,6 +4145,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -3131,13 +4189,22 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status?: 'none' | 'pending' | 'verified' | 'manual_review' | 'rejected';
-            verified?: boolean;
+            status: 'none' | 'pending' | 'verified' | 'manual_review' | 'rejected';
+            verified: boolean;
           };
         };
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -3167,6 +4234,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "realName": "Siti Rahayu",
+         *       "idCardNo": "3174055501950001"
+         *     }
+         */
         'application/json': {
           idCardNo: string;
           realName: string;
@@ -3182,8 +4255,8 @@ export interface operations {
         content: {
           'application/json': {
             /** @enum {string} */
-            status?: 'none' | 'pending' | 'verified' | 'manual_review' | 'rejected';
-            verified?: boolean;
+            status: 'none' | 'pending' | 'verified' | 'manual_review' | 'rejected';
+            verified: boolean;
           };
         };
       };
@@ -3205,8 +4278,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description KYC_ALREADY_SUBMITTED or NIK_ALREADY_USED */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3265,7 +4365,47 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              /** @enum {string} */
+              account: 'available' | 'locked' | 'invested';
+              /** @description signed: positive adds to the account */
+              amount: number | string;
+              /** @description integer IDR (a string beyond 2^53) */
+              balanceAfter: number | string;
+              /** Format: date-time */
+              createdAt: string;
+              id: string;
+              /** @enum {string} */
+              kind:
+                | 'recharge'
+                | 'withdrawal_lock'
+                | 'withdrawal_paid'
+                | 'withdrawal_returned'
+                | 'purchase_lock'
+                | 'purchase_paid'
+                | 'purchase_release'
+                | 'purchase_refund'
+                | 'super_investor_topup'
+                | 'disbursement'
+                | 'service_fee'
+                | 'repayment_received'
+                | 'repayment_clearing'
+                | 'repayment_returned'
+                | 'transfer_buy'
+                | 'transfer_sell'
+                | 'transfer_fee'
+                | 'reversal'
+                | 'adjustment';
+              memo: string | null;
+              transactionId: string;
+            }[];
+            page: number;
+            pageSize: number;
+            total: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -3278,6 +4418,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -3318,7 +4467,37 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              actReturnTime: number | null;
+              /** @description integer IDR (a string beyond 2^53) */
+              amountBuy: number | string;
+              buyTime: number | null;
+              createTime: number | null;
+              creditorNo: string;
+              dueTime: number | null;
+              /** @description the order's (primary) or credit order's (secondary) id */
+              id: string;
+              /** @description integer IDR (a string beyond 2^53) */
+              income: number | string;
+              /** @enum {string} */
+              market: 'primary' | 'secondary';
+              /** @constant */
+              productType: 1;
+              /** @enum {string} */
+              source: 'manual' | 'auto';
+              /** @enum {integer} */
+              status: 1 | 2;
+              term: number;
+              /** @description percent per year, 4 decimals */
+              yearRateFin: string;
+            }[];
+            page: number;
+            pageSize: number;
+            total: number;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -3331,6 +4510,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -3390,6 +4578,33 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description RATE_LIMITED (wrong passwords count against the login throttle) */
       429: {
         headers: {
@@ -3421,6 +4636,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "amount": 5000000
+         *     }
+         */
         'application/json': {
           amount: number;
         };
@@ -3434,13 +4654,13 @@ export interface operations {
         };
         content: {
           'application/json': {
-            amount?: number;
+            amount: number;
             /** Format: date-time */
-            createdAt?: string;
-            failReason?: string | null;
-            id?: string;
+            createdAt: string;
+            failReason: string | null;
+            id: string;
             /** @enum {string} */
-            status?: 'pending' | 'succeeded' | 'failed';
+            status: 'pending' | 'succeeded' | 'failed';
           };
         };
       };
@@ -3462,8 +4682,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3505,10 +4752,47 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            items: {
+              /** @description integer IDR (a string beyond 2^53) */
+              amount: number | string;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              disbursedAt: string | null;
+              /** @description integer IDR (a string beyond 2^53) */
+              disbursementAmount: number | string | null;
+              disbursementRef: string | null;
+              enrollmentYear: number;
+              id: string;
+              major: string;
+              purpose: string;
+              /** Format: date-time */
+              reviewedAt: string | null;
+              reviewReason: string | null;
+              schoolName: string;
+              /** @enum {string} */
+              status: 'submitted' | 'approved' | 'rejected' | 'disbursed_offline';
+              /** @description masked */
+              studentIdNo: string;
+              termMonths: number;
+              userId: string;
+            }[];
+          };
+        };
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -3538,6 +4822,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "amount": 1000000
+         *     }
+         */
         'application/json': {
           amount: number;
         };
@@ -3551,13 +4840,13 @@ export interface operations {
         };
         content: {
           'application/json': {
-            amount?: number;
+            amount: number;
             /** Format: date-time */
-            createdAt?: string;
-            failReason?: string | null;
-            id?: string;
+            createdAt: string;
+            failReason: string | null;
+            id: string;
             /** @enum {string} */
-            status?: 'pending' | 'succeeded' | 'failed';
+            status: 'pending' | 'succeeded' | 'failed';
           };
         };
       };
@@ -3579,8 +4868,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3619,6 +4935,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "creditorNo": "CR20261122000001",
+         *       "amount": 1000000,
+         *       "payWith": "card"
+         *     }
+         */
         'application/json': {
           amount: number;
           creditorNo: string;
@@ -3635,8 +4958,8 @@ export interface operations {
         };
         content: {
           'application/json': {
-            id?: string;
-            status?: string;
+            id: string;
+            status: string;
           };
         };
       };
@@ -3658,6 +4981,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description no such loan */
       404: {
         headers: {
@@ -3669,6 +5001,24 @@ export interface operations {
       };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3705,24 +5055,24 @@ export interface operations {
         };
         content: {
           'application/json': {
-            amount?: number;
+            amount: number;
             /** Format: date-time */
-            createdAt?: string;
-            creditorNo?: string;
-            failCode?: string | null;
-            failReason?: string | null;
-            id?: string;
+            createdAt: string;
+            creditorNo: string;
+            failCode: string | null;
+            failReason: string | null;
+            id: string;
             /** Format: date-time */
-            paidAt?: string | null;
+            paidAt: string | null;
             /** @enum {string} */
-            payWith?: 'card' | 'wallet';
+            payWith: 'card' | 'wallet';
             /**
              * @description auto: placed by an auto-invest rule
              * @enum {string}
              */
-            source?: 'manual' | 'auto';
+            source: 'manual' | 'auto';
             /** @enum {string} */
-            status?:
+            status:
               | 'pending'
               | 'locked'
               | 'paying'
@@ -3746,6 +5096,15 @@ export interface operations {
       };
       /** @description UNAUTHORIZED: no or wrong credentials */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
         headers: {
           [name: string]: unknown;
         };
@@ -3811,6 +5170,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description no such order of this investor */
       404: {
         headers: {
@@ -3849,6 +5217,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "mobile": "081234567890",
+         *       "captchaId": "5f0c2a8e-1d6b-4c1e-9d52-6b2f7e0a9c11",
+         *       "captchaText": "x7Kp",
+         *       "purpose": "register"
+         *     }
+         */
         'application/json': {
           captchaId: string;
           captchaText: string;
@@ -3867,14 +5243,32 @@ export interface operations {
         content: {
           'application/json': {
             /** @description outside production only */
-            devCode?: string;
+            devCode: string;
             /** @description seconds */
-            expiresIn?: number;
+            expiresIn: number;
           };
         };
       };
       /** @description CAPTCHA_INVALID or VALIDATION_ERROR */
       400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3930,7 +5324,33 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            /** @description integer IDR (a string beyond 2^53) */
+            amount: number | string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            disbursedAt: string | null;
+            /** @description integer IDR (a string beyond 2^53) */
+            disbursementAmount: number | string | null;
+            disbursementRef: string | null;
+            enrollmentYear: number;
+            id: string;
+            major: string;
+            purpose: string;
+            /** Format: date-time */
+            reviewedAt: string | null;
+            reviewReason: string | null;
+            schoolName: string;
+            /** @enum {string} */
+            status: 'submitted' | 'approved' | 'rejected' | 'disbursed_offline';
+            /** @description masked */
+            studentIdNo: string;
+            termMonths: number;
+            userId: string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -3950,8 +5370,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description FORBIDDEN: a token of another kind of user */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description IDEMPOTENCY_CONFLICT: the key was used with another body */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -3981,6 +5428,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "instructionId": "1001",
+         *       "gatewayTxnId": "MK-20261122-000123",
+         *       "status": "success",
+         *       "amount": 1000000
+         *     }
+         */
         'application/json': {
           amount: number;
           failReason?: string;
@@ -3999,7 +5454,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            received?: boolean;
+            received: boolean;
           };
         };
       };
@@ -4014,6 +5469,24 @@ export interface operations {
       };
       /** @description INVALID_SIGNATURE */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4156,7 +5629,7 @@ export interface operations {
         content: {
           'application/json': {
             /** @constant */
-            status?: 'ok';
+            status: 'ok';
           };
         };
       };
@@ -4251,6 +5724,27 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "creditorNo": "CR20261122000001",
+         *       "loanPurpose": "modal usaha",
+         *       "riskLevel": "A",
+         *       "yearRateFin": "12.5",
+         *       "yearRateLoan": "18",
+         *       "term": 3,
+         *       "termUnit": "month",
+         *       "repaymentMethod": "equal_installment",
+         *       "amountApply": 10000000,
+         *       "serviceFee": 500000,
+         *       "publishedAt": "2026-11-22T09:00:00+07:00",
+         *       "borrowerId": "B000123",
+         *       "bankCode": "BCA",
+         *       "bankName": "Bank Central Asia",
+         *       "bankCardNo": "4556330098761234",
+         *       "bankCardHolder": "Rina Herlina",
+         *       "source": "doit"
+         *     }
+         */
         'application/json': {
           amountApply: number;
           bankCardHolder: string;
@@ -4285,32 +5779,32 @@ export interface operations {
         content: {
           'application/json': {
             /** @description integer IDR */
-            amountApply?: number | string;
+            amountApply: number | string;
             /** @description integer IDR */
-            availableAmount?: number | string;
+            availableAmount: number | string;
             /** @description integer IDR */
-            boughtAmount?: number | string;
-            creditorNo?: string;
+            boughtAmount: number | string;
+            creditorNo: string;
             /** Format: date-time */
-            deadline?: string;
+            deadline: string;
             /** Format: date-time */
-            dueTime?: string | null;
-            loanPurpose?: string;
+            dueTime: string | null;
+            loanPurpose: string;
             /** Format: date-time */
-            loanTime?: string | null;
+            loanTime: string | null;
             /** @description integer IDR */
-            lockedAmount?: number | string;
+            lockedAmount: number | string;
             /** @description 0-100 */
-            progress?: number;
+            progress: number;
             /** Format: date-time */
-            publishedAt?: string;
-            repaymentMethod?: string;
-            riskLevel?: string;
-            status?: string;
-            term?: number;
-            termUnit?: string;
+            publishedAt: string;
+            repaymentMethod: string;
+            riskLevel: string;
+            status: string;
+            term: number;
+            termUnit: string;
             /** @description percent, 4 decimals */
-            yearRateFin?: string;
+            yearRateFin: string;
           };
         };
       };
@@ -4322,32 +5816,32 @@ export interface operations {
         content: {
           'application/json': {
             /** @description integer IDR */
-            amountApply?: number | string;
+            amountApply: number | string;
             /** @description integer IDR */
-            availableAmount?: number | string;
+            availableAmount: number | string;
             /** @description integer IDR */
-            boughtAmount?: number | string;
-            creditorNo?: string;
+            boughtAmount: number | string;
+            creditorNo: string;
             /** Format: date-time */
-            deadline?: string;
+            deadline: string;
             /** Format: date-time */
-            dueTime?: string | null;
-            loanPurpose?: string;
+            dueTime: string | null;
+            loanPurpose: string;
             /** Format: date-time */
-            loanTime?: string | null;
+            loanTime: string | null;
             /** @description integer IDR */
-            lockedAmount?: number | string;
+            lockedAmount: number | string;
             /** @description 0-100 */
-            progress?: number;
+            progress: number;
             /** Format: date-time */
-            publishedAt?: string;
-            repaymentMethod?: string;
-            riskLevel?: string;
-            status?: string;
-            term?: number;
-            termUnit?: string;
+            publishedAt: string;
+            repaymentMethod: string;
+            riskLevel: string;
+            status: string;
+            term: number;
+            termUnit: string;
             /** @description percent, 4 decimals */
-            yearRateFin?: string;
+            yearRateFin: string;
           };
         };
       };
@@ -4371,6 +5865,24 @@ export interface operations {
       };
       /** @description LOAN_CONFLICT: another body under this creditorNo */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4410,45 +5922,45 @@ export interface operations {
         content: {
           'application/json': {
             /** @description integer IDR */
-            amountApply?: number | string;
+            amountApply: number | string;
             /** @description integer IDR */
-            availableAmount?: number | string;
+            availableAmount: number | string;
             /** @description integer IDR */
-            boughtAmount?: number | string;
-            creditorNo?: string;
+            boughtAmount: number | string;
+            creditorNo: string;
             /** Format: date-time */
-            deadline?: string;
+            deadline: string;
             /** Format: date-time */
-            dueTime?: string | null;
-            loanPurpose?: string;
+            dueTime: string | null;
+            loanPurpose: string;
             /** Format: date-time */
-            loanTime?: string | null;
+            loanTime: string | null;
             /** @description integer IDR */
-            lockedAmount?: number | string;
+            lockedAmount: number | string;
             /** @description 0-100 */
-            progress?: number;
+            progress: number;
             /** Format: date-time */
-            publishedAt?: string;
-            repaymentMethod?: string;
-            repaymentPlan?: {
+            publishedAt: string;
+            repaymentMethod: string;
+            repaymentPlan: {
               /** @description YYYY-MM-DD (Jakarta) */
-              dueDate?: string;
+              dueDate: string;
               /** @description integer IDR */
-              interest?: number | string;
-              period?: number;
+              interest: number | string;
+              period: number;
               /** @description integer IDR */
-              principal?: number | string;
+              principal: number | string;
               /** @enum {string} */
-              status?: 'pending' | 'paid';
+              status: 'pending' | 'paid';
             }[];
-            riskLevel?: string;
-            serviceFee?: number | string;
-            status?: string;
-            term?: number;
-            termUnit?: string;
+            riskLevel: string;
+            serviceFee: number | string;
+            status: string;
+            term: number;
+            termUnit: string;
             /** @description percent, 4 decimals */
-            yearRateFin?: string;
-            yearRateLoan?: string;
+            yearRateFin: string;
+            yearRateLoan: string;
           };
         };
       };
@@ -4501,6 +6013,18 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "creditorNo": "CR20261122000001",
+         *       "period": 1,
+         *       "repaymentNo": "RP20261222000001",
+         *       "principal": 3300000,
+         *       "interest": 150000,
+         *       "lateFee": 0,
+         *       "overdueServiceFee": 0,
+         *       "paidAt": "2026-12-22T10:00:00+07:00"
+         *     }
+         */
         'application/json': {
           creditorNo: string;
           interest: number;
@@ -4525,14 +6049,58 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            creditorNo: string;
+            /** @enum {string|null} */
+            holdCode:
+              | 'EARLIER_PERIOD_UNPAID'
+              | 'LOAN_NOT_REPAYING'
+              | 'NO_PENDING_PERIOD'
+              | 'PRINCIPAL_MISMATCH'
+              | 'INTEREST_SHORT'
+              | 'PAYOFF_MISMATCH'
+              | null;
+            holdReason: string | null;
+            payoff: boolean;
+            period: number;
+            repaymentNo: string;
+            /** @enum {string} */
+            status:
+              'reported' | 'arrived' | 'failed' | 'cleared' | 'held' | 'returning' | 'returned';
+            /** @description integer IDR (a string beyond 2^53) */
+            total: number | string;
+          };
+        };
       };
       /** @description recorded; the gateway confirms, then it is cleared */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            creditorNo: string;
+            /** @enum {string|null} */
+            holdCode:
+              | 'EARLIER_PERIOD_UNPAID'
+              | 'LOAN_NOT_REPAYING'
+              | 'NO_PENDING_PERIOD'
+              | 'PRINCIPAL_MISMATCH'
+              | 'INTEREST_SHORT'
+              | 'PAYOFF_MISMATCH'
+              | null;
+            holdReason: string | null;
+            payoff: boolean;
+            period: number;
+            repaymentNo: string;
+            /** @enum {string} */
+            status:
+              'reported' | 'arrived' | 'failed' | 'cleared' | 'held' | 'returning' | 'returned';
+            /** @description integer IDR (a string beyond 2^53) */
+            total: number | string;
+          };
+        };
       };
       /** @description VALIDATION_ERROR: a field is missing, malformed or unknown */
       400: {
@@ -4554,6 +6122,24 @@ export interface operations {
       };
       /** @description CONFLICT: other figures under this repaymentNo, or the loan takes no repayment */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description PAYLOAD_TOO_LARGE: the body is over the limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description UNSUPPORTED_MEDIA_TYPE: send JSON */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4588,14 +6174,14 @@ export interface operations {
         };
         content: {
           'application/json': {
-            checks?: {
+            checks: {
               /** @constant */
-              postgres?: 'up';
+              postgres: 'up';
               /** @constant */
-              redis?: 'up';
+              redis: 'up';
             };
             /** @constant */
-            status?: 'ready';
+            status: 'ready';
           };
         };
       };

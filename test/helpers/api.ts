@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { checkContract } from './contract';
 
 /** A JSON response as tests look at it. */
 export interface ApiResponse<T = any> {
@@ -28,6 +29,7 @@ export function apiClient(baseUrl: string) {
     } catch {
       // not JSON: keep the text
     }
+    checkContract(method, path, res, parsed);
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
   return {

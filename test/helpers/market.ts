@@ -20,6 +20,7 @@ import { Repayment } from '../../src/modules/repayments/repayment.model';
 import { RepaymentPlan } from '../../src/modules/schedules/schedule.model';
 import { settleLoan } from '../../src/modules/settlement/settlement.service';
 import { apiClient, eventually } from './api';
+import { checkContract } from './contract';
 import { insertInvestor, loanBody } from './fixtures';
 import { freePort, startApp, testDb, testRuntime } from './context';
 
@@ -43,7 +44,9 @@ export async function signedPost(
     body: raw,
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  const parsed = text ? JSON.parse(text) : undefined;
+  checkContract('POST', path, res, parsed);
+  return { status: res.status, body: parsed };
 }
 
 export { loanBody } from './fixtures';
@@ -132,7 +135,9 @@ export function partnerOf(m: Pick<Market, 'url' | 'rt'>) {
           'X-Signature': signPayload(m.rt.config.partner.secret, ts, ''),
         },
       });
-      return { status: res.status, body: (await res.json()) as Record<string, any> };
+      const body = (await res.json()) as Record<string, any>;
+      checkContract('GET', path, res, body);
+      return { status: res.status, body };
     },
   };
 }

@@ -4,7 +4,15 @@ import type { Runtime } from '../../runtime';
 import { kycQueue, reviewKyc } from '../kyc/kyc.service';
 import { adminName, listInvestors } from '../users/users.service';
 import { reconciliationSummary } from '../reconciliation/reconciliation.service';
-import { investorsQuery, kycQueueQuery, reasonBody } from './admin.schemas';
+import {
+  investorsQuery,
+  kycQueueQuery,
+  reasonBody,
+  investorsPage,
+  kycPage,
+  kycReviewed,
+  reconciliationOut,
+} from './admin.schemas';
 
 /** Admin back office (seed 000 后台接口): investors, KYC review queue. */
 export function adminRoutes(
@@ -20,7 +28,7 @@ export function adminRoutes(
           'Reconciliation summary: platform account totals, instructions by state, what waits for finance',
         tags: ['admin'],
         auth: 'admin',
-        responses: { 200: { description: 'summary' } },
+        responses: { 200: { description: 'summary', schema: reconciliationOut } },
       },
       async (ctx) => {
         ctx.body = await reconciliationSummary(deps.sequelize);
@@ -36,7 +44,9 @@ export function adminRoutes(
         request: {
           query: investorsQuery,
         },
-        responses: { 200: { description: 'page of investors (PII masked)' } },
+        responses: {
+          200: { description: 'page of investors (PII masked)', schema: investorsPage },
+        },
       },
       async (ctx) => {
         ctx.body = await listInvestors(ctx.state.query);
@@ -53,7 +63,9 @@ export function adminRoutes(
         request: {
           query: kycQueueQuery,
         },
-        responses: { 200: { description: 'page of submissions (name and NIK masked)' } },
+        responses: {
+          200: { description: 'page of submissions (name and NIK masked)', schema: kycPage },
+        },
       },
       async (ctx) => {
         ctx.body = await kycQueue(deps.cipher, ctx.state.query);
@@ -68,7 +80,7 @@ export function adminRoutes(
         auth: 'admin',
         request: { params: idParam },
         responses: {
-          200: { description: 'approved' },
+          200: { description: 'approved', schema: kycReviewed },
           409: { description: 'INVALID_STATE_TRANSITION' },
         },
       },
@@ -91,7 +103,7 @@ export function adminRoutes(
           body: reasonBody,
         },
         responses: {
-          200: { description: 'rejected' },
+          200: { description: 'rejected', schema: kycReviewed },
           409: { description: 'INVALID_STATE_TRANSITION' },
         },
       },

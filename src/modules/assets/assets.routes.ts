@@ -2,7 +2,7 @@ import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { assetDetail, listAssets } from './assets.service';
 import { idParam } from '../../http/validate';
-import { assetsQuery } from './assets.schemas';
+import { assetOut, assetsPage, assetsQuery } from './assets.schemas';
 
 /** An investor's holdings (seed 003 lists): the assets notes are made from. */
 export function assetsRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards): ApiRouter {
@@ -22,6 +22,7 @@ export function assetsRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards)
         responses: {
           200: {
             description: 'page of assets with creditAmount, tradingTotalAmount, tradedTotalAmount',
+            schema: assetsPage,
           },
         },
       },
@@ -38,7 +39,7 @@ export function assetsRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuards)
         auth: 'investor',
         request: { params: idParam },
         responses: {
-          200: { description: 'asset' },
+          200: { description: 'asset', schema: assetOut },
           404: { description: 'not one of the caller’s assets' },
         },
       },

@@ -10,6 +10,7 @@ import {
   registerBody,
   smsCodeBody,
   smsCodeResult,
+  adminToken,
 } from './auth.schemas';
 import { adminLogin, changePassword, login, register, type AuthDeps } from './auth.service';
 import { issueCaptcha } from './captcha.service';
@@ -154,7 +155,11 @@ export function authRoutes(deps: Deps, guards: RouteGuards): ApiRouter {
         tags: ['admin'],
         auth: 'none',
         request: { body: adminLoginBody },
-        responses: { 200: { description: 'token' }, 401: { description: 'INVALID_CREDENTIALS' } },
+        responses: {
+          200: { description: 'token', schema: adminToken },
+          401: { description: 'INVALID_CREDENTIALS' },
+          429: { description: 'RATE_LIMITED: too many failed logins from this address' },
+        },
       },
       async (ctx) => {
         ctx.body = await adminLogin(a, { ...ctx.state.body, ip: ctx.ip });

@@ -55,3 +55,6 @@ export const smsCodeResult = Joi.object({
   expiresIn: Joi.number().integer().description('seconds'),
   devCode: Joi.string().description('outside production only'),
 });
+
+/** 200 of POST /admin/v1/auth/login. */
+export const adminToken = Joi.object({ token: Joi.string() });

@@ -1,6 +1,7 @@
 import parse from 'joi-to-json';
 import type Joi from 'joi';
 import type { RouteAuth, RouteSpec } from '../../http/api-router';
+import { FLOWS, REQUEST_EXAMPLES } from './flows';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -12,7 +13,8 @@ const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SUBSCHEMAS = ['if', 'then', 'else', 'not', 'items', 'contains'];
 
 /**
- * What joi-to-json emits that JSON Schema readers other than Ajv take otherwise, set right:
+ * What joi-to-json emits that JSON Schema readers other than Ajv take otherwise, set right: a
+ * nullable `anyOf` (emitted beside `type: null`) becomes one `anyOf` with null;
  * a bound that is a joi reference (`less(Joi.ref('amountApply'))`) is dropped (the API still
  * checks it: the document cannot say it); a JavaScript regex literal's flags after the
  * pattern (`…$/u`) are removed (JSON Schema patterns are Unicode-aware already); boolean
@@ -23,6 +25,11 @@ export function clean(schema: JsonSchema, parentProps?: Record<string, JsonSchem
   const out: JsonSchema = { ...schema };
   for (const k of BOUNDS) if (k in out && typeof out[k] !== 'number') delete out[k];
   if (typeof out.pattern === 'string') out.pattern = out.pattern.replace(/\/[a-z]+$/, '');
+  // `alternatives(...).allow(null)` comes out as `anyOf` beside `type: 'null'` (both must hold).
+  if (Array.isArray(out.anyOf) && out.type === 'null') {
+    out.anyOf = [...(out.anyOf as unknown[]), { type: 'null' }];
+    delete out.type;
+  }
   const props = out.properties as Record<string, JsonSchema> | undefined;
   if (props)
     out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, clean(v)]));
@@ -143,6 +150,25 @@ function parameters(spec: RouteSpec): JsonSchema[] {
   return out;
 }
 
+/**
+ * A response's properties are all sent (a field without a value is `null`, never left out), so
+ * every property of a response object is required: a generated client's types then say so,
+ * and the tests' contract check fails on a field the API forgot. A field that only some
+ * answers carry belongs to another schema of an `alternatives` (e.g. a note with `isLong`).
+ */
+export function requireAll(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = { ...schema };
+  const props = out.properties as Record<string, JsonSchema> | undefined;
+  if (props) {
+    out.properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, requireAll(v)]));
+    out.required = Object.keys(props);
+  }
+  if (out.items && typeof out.items === 'object') out.items = requireAll(out.items as JsonSchema);
+  for (const k of ['anyOf', 'oneOf', 'allOf'])
+    if (Array.isArray(out[k])) out[k] = (out[k] as JsonSchema[]).map(requireAll);
+  return out;
+}
+
 const errorContent = {
   'application/json': { schema: { $ref: '#/components/schemas/Error' } },
 };
@@ -151,7 +177,8 @@ const errorContent = {
  * An operation's responses: each declared status with its body's schema (JSON from the joi
  * schema the handler's output follows; another content type as a string), every error status
  * with the error shape, plus the statuses the router's own layers answer: 400 when the route
- * validates input, 401 when it needs credentials, 409 `IDEMPOTENCY_CONFLICT` when it takes an
+ * validates input, 401 when it needs credentials, 403 when another kind of user's token is
+ * sent, 413 and 415 when it takes a body, 409 `IDEMPOTENCY_CONFLICT` when it takes an
  * Idempotency-Key; `default` stands for unexpected server errors (5xx).
  */
 function responses(spec: RouteSpec): JsonSchema {
@@ -161,6 +188,12 @@ function responses(spec: RouteSpec): JsonSchema {
     declared[400] = { description: 'VALIDATION_ERROR: a field is missing, malformed or unknown' };
   if (spec.auth !== 'none' && !declared[401])
     declared[401] = { description: 'UNAUTHORIZED: no or wrong credentials' };
+  if ((spec.auth === 'investor' || spec.auth === 'admin') && !declared[403])
+    declared[403] = { description: 'FORBIDDEN: a token of another kind of user' };
+  if (r?.body) {
+    declared[413] ??= { description: 'PAYLOAD_TOO_LARGE: the body is over the limit' };
+    declared[415] ??= { description: 'UNSUPPORTED_MEDIA_TYPE: send JSON' };
+  }
   if (spec.idempotent && !declared[409])
     declared[409] = { description: 'IDEMPOTENCY_CONFLICT: the key was used with another body' };
   const out: JsonSchema = {};
@@ -171,7 +204,7 @@ function responses(spec: RouteSpec): JsonSchema {
         : d.contentType && d.contentType !== 'application/json'
           ? { [d.contentType]: { schema: { type: 'string' } } }
           : d.schema
-            ? { 'application/json': { schema: toSchema(d.schema) } }
+            ? { 'application/json': { schema: requireAll(toSchema(d.schema)) } }
             : undefined;
     out[status] = { description: d.description, ...(content ? { content } : {}) };
   }
@@ -192,9 +225,15 @@ export function buildOpenApi(specs: RouteSpec[], info: { version: string }): Jso
       responses: responses(spec),
     };
     if (spec.request?.body) {
+      const example = REQUEST_EXAMPLES[`${spec.method.toUpperCase()} ${spec.path}`];
       op.requestBody = {
         required: true,
-        content: { 'application/json': { schema: toSchema(spec.request.body) } },
+        content: {
+          'application/json': {
+            schema: toSchema(spec.request.body),
+            ...(example === undefined ? {} : { example }),
+          },
+        },
       };
     }
     if (spec.auth !== 'none') {
@@ -213,8 +252,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { version: string }): Jso
         name: 'Proprietary (UNLICENSED): for the platform and its partners',
         identifier: 'LicenseRef-Proprietary',
       },
-      description:
-        'Client routes under /api/v1 (Bearer token), partner routes under /partner/v1 and gateway callbacks under /callbacks/v1 (signed), admin routes under /admin/v1. Errors: {"error":{"code","message","details"}}. Amounts are integer IDR.',
+      description: FLOWS,
     },
     servers: [
       { url: '/', description: 'this deployment (the document is served by the API itself)' },

@@ -8,6 +8,7 @@ import {
   loanOut,
   loanPage,
   partnerLoanOut,
+  loanDetailOut,
 } from './loans.schemas';
 
 /** Loan intake from the partner (seed items 9-10) and the loan list and detail (item 12). */
@@ -95,7 +96,10 @@ export function loansRoutes(
         tags: ['loans'],
         auth: 'none',
         request: { params: creditorNoParam },
-        responses: { 200: { description: 'loan detail' }, 404: { description: 'NOT_FOUND' } },
+        responses: {
+          200: { description: 'loan detail', schema: loanDetailOut },
+          404: { description: 'NOT_FOUND' },
+        },
       },
       async (ctx) => {
         ctx.body = await loanDetail(deps.cipher, ctx.state.params.creditorNo);

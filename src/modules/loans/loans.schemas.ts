@@ -210,3 +210,27 @@ export const loanPage = Joi.object({
     .allow(null)
     .description('pass as cursor for the next page; null on the last page'),
 });
+
+/** GET /api/v1/loans/:creditorNo: the loan, its rates and fee, and the borrower (masked). */
+export const loanDetailOut = loanOut.keys({
+  yearRateLoan: Joi.string(),
+  serviceFee: amountOut,
+  borrower: Joi.object({
+    name: Joi.string().description('masked'),
+    sex: Joi.string().allow(null),
+    age: Joi.number().integer().allow(null),
+    education: Joi.string().allow(null),
+    identity: Joi.string().allow(null),
+    religion: Joi.string().allow(null),
+    isMarried: Joi.boolean().allow(null),
+    verified: Joi.object({
+      identity: Joi.boolean(),
+      bankCard: Joi.boolean(),
+      contacts: Joi.boolean(),
+      insurance: Joi.boolean(),
+      family: Joi.boolean(),
+    }),
+  })
+    .allow(null)
+    .description('null until the borrower is fetched from the partner'),
+});

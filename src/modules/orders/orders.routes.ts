@@ -1,7 +1,13 @@
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import { idParam } from '../../http/validate';
 import { listInvestments } from './investments.service';
-import { investmentsQuery, orderOut, placedOrder, placeOrderBody } from './orders.schemas';
+import {
+  investmentsQuery,
+  orderOut,
+  placedOrder,
+  placeOrderBody,
+  investmentsPage,
+} from './orders.schemas';
 import { orderDetail, placeOrder } from './orders.service';
 import { renderAgreement } from '../agreements/agreement.service';
 import type { Runtime } from '../../runtime';
@@ -94,7 +100,7 @@ export function ordersRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards)
         request: {
           query: investmentsQuery,
         },
-        responses: { 200: { description: 'page of investments' } },
+        responses: { 200: { description: 'page of investments', schema: investmentsPage } },
       },
       async (ctx) => {
         ctx.body = await listInvestments(ctx.state.session.userId, ctx.state.query);

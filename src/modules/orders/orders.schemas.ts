@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { idOut, idrOut, pageOf, rateOut } from '../../http/output';
 import { pagingQuery } from '../../http/validate';
 import { OrderStatus } from './order.states';
 
@@ -37,3 +38,23 @@ export const investmentsQuery = Joi.object({
   startTime: Joi.date().iso().when('flag', { is: 0, then: Joi.required() }),
   endTime: Joi.date().iso().when('flag', { is: 0, then: Joi.required() }),
 });
+
+/** GET /api/v1/me/orders (seed item 8): times in epoch milliseconds as in the seed. */
+export const investmentsPage = pageOf(
+  Joi.object({
+    id: idOut.description("the order's (primary) or credit order's (secondary) id"),
+    market: Joi.string().valid('primary', 'secondary'),
+    source: Joi.string().valid('manual', 'auto'),
+    creditorNo: Joi.string(),
+    amountBuy: idrOut,
+    term: Joi.number().integer(),
+    yearRateFin: rateOut,
+    buyTime: Joi.number().integer().allow(null),
+    dueTime: Joi.number().integer().allow(null),
+    actReturnTime: Joi.number().integer().allow(null),
+    createTime: Joi.number().integer().allow(null),
+    income: idrOut,
+    status: Joi.number().integer().valid(1, 2),
+    productType: Joi.number().integer().valid(1),
+  }),
+);

@@ -2,7 +2,7 @@ import { QueryTypes, type Transaction } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import { nowMs } from '../../lib/clock';
 import { idrToJson, toIdr } from '../../lib/money';
-import { PLATFORM_ACCOUNT_TYPES } from '../ledger/ledger.accounts';
+import { INVESTOR_ACCOUNT_TYPES, PLATFORM_ACCOUNT_TYPES } from '../ledger/ledger.accounts';
 import { ACCOUNT_BALANCES_SQL, checkLedger } from '../ledger/ledger.service';
 
 /** One thing that does not add up, or waits for finance, with what finance should do. */
@@ -370,7 +370,10 @@ export async function reconciliationSummary(sequelize: Sequelize) {
   return {
     platformAccounts: platform,
     investorAccounts: Object.fromEntries(
-      investor.map((r) => [r.type, idrToJson(toIdr(r.balance))]),
+      INVESTOR_ACCOUNT_TYPES.map((t) => [
+        t,
+        idrToJson(toIdr(investor.find((r) => r.type === t)?.balance ?? 0)),
+      ]),
     ),
     instructions: instructions.map((i) => ({
       purpose: i.purpose,

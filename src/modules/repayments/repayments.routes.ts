@@ -1,7 +1,7 @@
 import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import type { Runtime } from '../../runtime';
 import { receiveRepayment, repaymentView } from './repayments.service';
-import { repaymentBody } from './repayments.schemas';
+import { repaymentBody, repaymentOut } from './repayments.schemas';
 
 /** Repayment reports from the partner (seed item 14). */
 export function repaymentsRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
@@ -17,8 +17,11 @@ export function repaymentsRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGua
         body: repaymentBody,
       },
       responses: {
-        201: { description: 'recorded; the gateway confirms, then it is cleared' },
-        200: { description: 'the same repayment again' },
+        201: {
+          description: 'recorded; the gateway confirms, then it is cleared',
+          schema: repaymentOut,
+        },
+        200: { description: 'the same repayment again', schema: repaymentOut },
         409: {
           description:
             'CONFLICT: other figures under this repaymentNo, or the loan takes no repayment',

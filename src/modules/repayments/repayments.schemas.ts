@@ -1,4 +1,6 @@
 import Joi from 'joi';
+import { idrOut } from '../../http/output';
+import { RepaymentHoldCode, RepaymentStatus } from './repayment.states';
 
 const idr = Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -19,4 +21,18 @@ export const repaymentBody = Joi.object({
   payoff: Joi.boolean()
     .default(false)
     .description('early payoff: principal = everything outstanding, interest covers this period'),
+});
+
+/** A reported repayment as the partner reads it back. */
+export const repaymentOut = Joi.object({
+  repaymentNo: Joi.string(),
+  creditorNo: Joi.string(),
+  period: Joi.number().integer(),
+  payoff: Joi.boolean(),
+  total: idrOut,
+  status: Joi.string().valid(...Object.values(RepaymentStatus)),
+  holdCode: Joi.string()
+    .valid(...Object.values(RepaymentHoldCode))
+    .allow(null),
+  holdReason: Joi.string().allow(null),
 });

@@ -5,6 +5,9 @@ import {
   applicationsQuery,
   offlineDisbursementBody,
   rejectBody,
+  applicationOut,
+  applicationsPage,
+  myApplications,
 } from './student-loans.schemas';
 import {
   applyForStudentLoan,
@@ -29,7 +32,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         request: {
           body: applicationBody,
         },
-        responses: { 201: { description: 'submitted' } },
+        responses: { 201: { description: 'submitted', schema: applicationOut } },
       },
       async (ctx) => {
         ctx.status = 201;
@@ -43,7 +46,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         summary: "The investor's student loan applications",
         tags: ['student-loans'],
         auth: 'investor',
-        responses: { 200: { description: 'applications' } },
+        responses: { 200: { description: 'applications', schema: myApplications } },
       },
       async (ctx) => {
         ctx.body = await myStudentLoans(ctx.state.session.userId);
@@ -59,7 +62,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         request: {
           query: applicationsQuery,
         },
-        responses: { 200: { description: 'page of applications' } },
+        responses: { 200: { description: 'page of applications', schema: applicationsPage } },
       },
       async (ctx) => {
         ctx.body = await listStudentLoans(ctx.state.query);
@@ -74,7 +77,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
         auth: 'admin',
         request: { params: idParam },
         responses: {
-          200: { description: 'approved' },
+          200: { description: 'approved', schema: applicationOut },
           409: { description: 'INVALID_STATE_TRANSITION' },
         },
       },
@@ -94,7 +97,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
           body: rejectBody,
         },
         responses: {
-          200: { description: 'rejected' },
+          200: { description: 'rejected', schema: applicationOut },
           409: { description: 'INVALID_STATE_TRANSITION' },
         },
       },
@@ -118,7 +121,7 @@ export function studentLoansRoutes(guards: RouteGuards): ApiRouter {
           body: offlineDisbursementBody,
         },
         responses: {
-          200: { description: 'recorded' },
+          200: { description: 'recorded', schema: applicationOut },
           409: { description: 'INVALID_STATE_TRANSITION' },
         },
       },

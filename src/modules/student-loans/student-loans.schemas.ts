@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { idOut, idrOut, pageOf } from '../../http/output';
 import { pagingQuery } from '../../http/validate';
 import { StudentLoanStatus } from './student-loan.states';
 
@@ -30,3 +31,29 @@ export const offlineDisbursementBody = Joi.object({
   reference: Joi.string().trim().min(3).max(100).required(),
   disbursedAt: Joi.date().iso().max('now'),
 });
+
+/** An application as the API shows it (the student ID masked). */
+export const applicationOut = Joi.object({
+  id: idOut,
+  userId: idOut,
+  schoolName: Joi.string(),
+  studentIdNo: Joi.string().description('masked'),
+  major: Joi.string(),
+  enrollmentYear: Joi.number().integer(),
+  amount: idrOut,
+  termMonths: Joi.number().integer(),
+  purpose: Joi.string(),
+  status: Joi.string().valid(...Object.values(StudentLoanStatus)),
+  reviewReason: Joi.string().allow(null),
+  reviewedAt: Joi.date().allow(null),
+  disbursedAt: Joi.date().allow(null),
+  disbursementRef: Joi.string().allow(null),
+  disbursementAmount: idrOut.allow(null),
+  createdAt: Joi.date(),
+});
+
+/** GET /api/v1/me/student-loans. */
+export const myApplications = Joi.object({ items: Joi.array().items(applicationOut) });
+
+/** GET /admin/v1/student-loans. */
+export const applicationsPage = pageOf(applicationOut);

@@ -19,6 +19,14 @@ import {
   orderBody,
   refusals,
   userNotesQuery,
+  creditOrderCalcOut,
+  creditOrderOut,
+  noteCalcOut,
+  noteDetailOut,
+  noteOut,
+  notesPage,
+  placedCreditOrder,
+  userNotesPage,
 } from './transfers.schemas';
 
 /** Secondary market (seed 003): notes and credit orders (the assets they come from: assets.routes.ts). */
@@ -34,7 +42,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         tags: ['transfers'],
         auth: 'investor',
         request: { body: noteBody },
-        responses: { 200: { description: 'figures' }, ...refusals },
+        responses: { 200: { description: 'figures', schema: noteCalcOut }, ...refusals },
       },
       async (ctx) => {
         ctx.body = await calcNote(ctx.state.session.userId, ctx.state.body, rules);
@@ -49,7 +57,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         auth: 'investor',
         idempotent: true,
         request: { body: noteBody },
-        responses: { 201: { description: 'note' }, ...refusals },
+        responses: { 201: { description: 'note', schema: noteOut }, ...refusals },
       },
       async (ctx) => {
         ctx.status = 201;
@@ -66,7 +74,11 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         tags: ['transfers'],
         auth: 'investor',
         request: { params: idParam },
-        responses: { 200: { description: 'cancelled note' }, 409: { description: 'NOTE_CLOSED' } },
+        responses: {
+          200: { description: 'cancelled note', schema: noteOut },
+          404: { description: 'no such note of this investor' },
+          409: { description: 'NOTE_CLOSED' },
+        },
       },
       async (ctx) => {
         ctx.body = await noteView(await cancelNote(ctx.state.session.userId, ctx.state.params.id));
@@ -80,7 +92,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         tags: ['transfers'],
         auth: 'investor',
         request: { query: marketNotesQuery },
-        responses: { 200: { description: 'page of notes' } },
+        responses: { 200: { description: 'page of notes', schema: notesPage } },
       },
       async (ctx) => {
         ctx.body = await marketNotes(ctx.state.query);
@@ -97,7 +109,13 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
           params: idParam,
           query: noteQuery,
         },
-        responses: { 200: { description: 'note' }, 404: { description: 'no such note' } },
+        responses: {
+          200: {
+            description: 'note (with the interest figures when isLong)',
+            schema: noteDetailOut,
+          },
+          404: { description: 'no such note' },
+        },
       },
       async (ctx) => {
         ctx.body = await noteDetail(ctx.state.params.id, ctx.state.query.isLong);
@@ -113,7 +131,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         auth: 'investor',
         request: { body: orderBody },
         responses: {
-          200: { description: 'figures' },
+          200: { description: 'figures', schema: creditOrderCalcOut },
           422: { description: 'NOTE_ENDED, OWN_NOTE, INSUFFICIENT_BALANCE, amount rules' },
         },
       },
@@ -132,7 +150,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         idempotent: true,
         request: { body: orderBody },
         responses: {
-          202: { description: 'accepted' },
+          202: { description: 'accepted', schema: placedCreditOrder },
           422: { description: 'NOTE_ENDED, OWN_NOTE, INSUFFICIENT_BALANCE, amount rules' },
         },
       },
@@ -156,7 +174,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         auth: 'investor',
         request: { params: idParam },
         responses: {
-          200: { description: 'credit order' },
+          200: { description: 'credit order', schema: creditOrderOut },
           404: { description: 'not the caller’s' },
         },
       },
@@ -174,7 +192,7 @@ export function transfersRoutes(deps: Pick<Runtime, 'config'>, guards: RouteGuar
         request: {
           query: userNotesQuery,
         },
-        responses: { 200: { description: 'page of notes with stats' } },
+        responses: { 200: { description: 'page of notes with stats', schema: userNotesPage } },
       },
       async (ctx) => {
         ctx.body = await userNotes(ctx.state.session.userId, ctx.state.query);

@@ -2,7 +2,7 @@ import { ApiRouter, type RouteGuards } from '../../http/api-router';
 import { accountSummary, investorLedger } from '../ledger/ledger.views';
 import type { Runtime } from '../../runtime';
 import { profile } from './users.service';
-import { accountResult, ledgerQuery } from './users.schemas';
+import { accountResult, ledgerPage, ledgerQuery, profileOut } from './users.schemas';
 
 /** The investor's own views: profile (item 5), account figures (item 8), money flows. */
 export function meRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): ApiRouter {
@@ -14,7 +14,7 @@ export function meRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): Ap
         summary: 'Profile with KYC and bank card status; every PII field masked',
         tags: ['me'],
         auth: 'investor',
-        responses: { 200: { description: 'profile' } },
+        responses: { 200: { description: 'profile', schema: profileOut } },
       },
       async (ctx) => {
         ctx.body = await profile(deps.cipher, ctx.state.session.userId);
@@ -42,7 +42,7 @@ export function meRoutes(deps: Pick<Runtime, 'cipher'>, guards: RouteGuards): Ap
         tags: ['me'],
         auth: 'investor',
         request: { query: ledgerQuery },
-        responses: { 200: { description: 'page of entries' } },
+        responses: { 200: { description: 'page of entries', schema: ledgerPage } },
       },
       async (ctx) => {
         ctx.body = await investorLedger(ctx.state.session.userId, ctx.state.query);

@@ -143,6 +143,7 @@ const BULL_BOARD_SPEC: RouteSpec = {
   responses: {
     200: { description: 'HTML dashboard', contentType: 'text/html' },
     401: { description: 'no or wrong credentials' },
+    429: { description: 'RATE_LIMITED: too many wrong credentials from this address' },
   },
 };
 

@@ -1007,6 +1007,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description RATE_LIMITED: too many wrong credentials from this address */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description unexpected server error */
       default: {
         headers: {

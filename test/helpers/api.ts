@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { checkContract } from './contract';
+import { checkContract, isWatched } from './contract';
 
 /** A JSON response as tests look at it. */
 export interface ApiResponse<T = any> {
@@ -29,7 +29,8 @@ export function apiClient(baseUrl: string) {
     } catch {
       // not JSON: keep the text
     }
-    checkContract(method, path, res, parsed);
+    // Apps started in this process are checked by the fetch wrapper; others (child processes) here.
+    if (!isWatched(baseUrl)) checkContract(method, path, res, parsed);
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
   return {

@@ -1,3 +1,4 @@
+import { unwatchApp, watchApp } from './contract';
 import { randomUUID } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -65,11 +66,17 @@ export async function startApp(
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
   const bound = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${bound}`;
+  watchApp(
+    url,
+    extraRouters.flatMap((r) => r.specs.map((s) => s.path)),
+  );
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url,
     routers,
     close: () =>
       new Promise<void>((resolve) => {
+        unwatchApp(url);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

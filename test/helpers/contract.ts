@@ -82,6 +82,45 @@ function errorShape(where: string, body: unknown): string | undefined {
   return validate(body) ? undefined : `${where}: not the error shape`;
 }
 
+/**
+ * The apps under test (startApp registers each): every `fetch` of the test process to one of
+ * them is checked (test/helpers/setup.ts wraps fetch), except the routes a test added with
+ * extra routers (not part of the API) and Bull Board's own pages and API under /admin/queues/.
+ */
+const watched = new Map<string, RegExp[]>();
+
+export function watchApp(url: string, extraPaths: string[]): void {
+  watched.set(
+    new URL(url).origin,
+    extraPaths.map((p) => new RegExp(`^${p.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`)),
+  );
+}
+
+export function unwatchApp(url: string): void {
+  watched.delete(new URL(url).origin);
+}
+
+/** Whether a response from this URL is checked by the fetch wrapper. */
+export function isWatched(url: string): boolean {
+  return watched.has(new URL(url).origin);
+}
+
+/** The fetch wrapper's check: responses of watched apps, on the API's own routes. */
+export async function checkFetched(method: string, url: string, res: Response): Promise<void> {
+  const u = new URL(url);
+  const extra = watched.get(u.origin);
+  if (!extra || u.pathname.startsWith('/admin/queues/') || extra.some((r) => r.test(u.pathname)))
+    return;
+  const text = await res.clone().text();
+  let body: unknown = text || undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: the text
+  }
+  checkContract(method, u.pathname, res, body);
+}
+
 /** Throws when the response breaks the contract (see the file's comment). */
 export function checkContract(
   method: string,

@@ -20,7 +20,7 @@ import { Repayment } from '../../src/modules/repayments/repayment.model';
 import { RepaymentPlan } from '../../src/modules/schedules/schedule.model';
 import { settleLoan } from '../../src/modules/settlement/settlement.service';
 import { apiClient, eventually } from './api';
-import { checkContract } from './contract';
+import { checkContract, isWatched } from './contract';
 import { insertInvestor, loanBody } from './fixtures';
 import { freePort, startApp, testDb, testRuntime } from './context';
 
@@ -45,7 +45,7 @@ export async function signedPost(
   });
   const text = await res.text();
   const parsed = text ? JSON.parse(text) : undefined;
-  checkContract('POST', path, res, parsed);
+  if (!isWatched(baseUrl)) checkContract('POST', path, res, parsed);
   return { status: res.status, body: parsed };
 }
 
@@ -136,7 +136,7 @@ export function partnerOf(m: Pick<Market, 'url' | 'rt'>) {
         },
       });
       const body = (await res.json()) as Record<string, any>;
-      checkContract('GET', path, res, body);
+      if (!isWatched(m.url)) checkContract('GET', path, res, body);
       return { status: res.status, body };
     },
   };

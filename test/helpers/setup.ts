@@ -9,6 +9,18 @@ process.env.REDIS_URL ??= 'redis://127.0.0.1:6379/15';
 process.env.LOG_LEVEL ??= 'silent';
 
 import { closeShared } from './context';
+import { checkFetched } from './contract';
+
+// Every response of an app under test is checked against the OpenAPI document (issue 15): a
+// response the document does not describe fails the test that fetched it.
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
+  const res = await realFetch(input, init);
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
+  await checkFetched(method, url, res);
+  return res;
+};
 
 export const mochaHooks = {
   async afterAll() {

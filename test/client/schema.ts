@@ -1366,6 +1366,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description NOT_FOUND: nothing with this id (or not yours) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description INVALID_STATE_TRANSITION */
       409: {
         headers: {
@@ -1436,6 +1445,15 @@ export interface operations {
       };
       /** @description FORBIDDEN: a token of another kind of user */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description NOT_FOUND: nothing with this id (or not yours) */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1727,6 +1745,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description NOT_FOUND: nothing with this id (or not yours) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description INVALID_STATE_TRANSITION */
       409: {
         headers: {
@@ -1820,6 +1847,15 @@ export interface operations {
       };
       /** @description FORBIDDEN: a token of another kind of user */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description NOT_FOUND: nothing with this id (or not yours) */
+      404: {
         headers: {
           [name: string]: unknown;
         };
@@ -1935,6 +1971,15 @@ export interface operations {
       };
       /** @description FORBIDDEN: a token of another kind of user */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description NOT_FOUND: nothing with this id (or not yours) */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -177,8 +177,8 @@ const errorContent = {
  * An operation's responses: each declared status with its body's schema (JSON from the joi
  * schema the handler's output follows; another content type as a string), every error status
  * with the error shape, plus the statuses the router's own layers answer: 400 when the route
- * validates input, 401 when it needs credentials, 403 when another kind of user's token is
- * sent, 413 and 415 when it takes a body, 409 `IDEMPOTENCY_CONFLICT` when it takes an
+ * validates input, 404 when its path names a row, 401 when it needs credentials, 403 when
+ * another kind of user's token is sent, 413 and 415 when it takes a body, 409 `IDEMPOTENCY_CONFLICT` when it takes an
  * Idempotency-Key; `default` stands for unexpected server errors (5xx).
  */
 function responses(spec: RouteSpec): JsonSchema {
@@ -188,6 +188,8 @@ function responses(spec: RouteSpec): JsonSchema {
     declared[400] = { description: 'VALIDATION_ERROR: a field is missing, malformed or unknown' };
   if (spec.auth !== 'none' && !declared[401])
     declared[401] = { description: 'UNAUTHORIZED: no or wrong credentials' };
+  if (r?.params && !declared[404])
+    declared[404] = { description: 'NOT_FOUND: nothing with this id (or not yours)' };
   if ((spec.auth === 'investor' || spec.auth === 'admin') && !declared[403])
     declared[403] = { description: 'FORBIDDEN: a token of another kind of user' };
   if (r?.body) {

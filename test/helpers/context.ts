@@ -1,4 +1,3 @@
-import { unwatchApp, watchApp } from './contract';
 import { randomUUID } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -10,6 +9,7 @@ import { createSequelize } from '../../src/lib/db';
 import { waitReady } from '../../src/lib/redis';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { setOutboxKick } from '../../src/modules/outbox/outbox.service';
+import { unwatchApp, watchApp } from './contract';
 import { openRuntime, type Runtime } from '../../src/runtime';
 import { checkLedger } from '../../src/modules/ledger/ledger.service';
 import { expect } from 'chai';

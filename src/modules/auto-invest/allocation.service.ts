@@ -7,16 +7,13 @@ import { enqueueRecovery } from '../../queues/queues';
 import { KycStatus } from '../kyc/kyc.states';
 import { LoanStatus } from '../loans/loan.states';
 import { decideAndWrite, investorPositions, LoanMoved, type Decision } from '../orders/order-claim';
-import { partnerIdentities, type LockDeps } from '../orders/orders.service';
+import { partnerAnswers, type LockDeps } from '../orders/orders.service';
 import { enqueueAfterCommit } from '../outbox/outbox.service';
 import { AutoInvestAllocation } from './auto-invest.model';
 import { AllocationStatus, allocationMachine, SkipReason } from './auto-invest.states';
 
 /** Rules read, and at most locked, by one allocation pass (one transaction). */
 export const ALLOCATION_CHUNK = 2_500;
-
-/** Partner checks in flight at once during a pass (each is a network call in http mode). */
-const PARTNER_CONCURRENCY = 8;
 
 /** One rule in the queue, as far as the walk is concerned. */
 export interface QueueEntry {
@@ -224,7 +221,7 @@ async function allocationPass(deps: LockDeps, loanId: string): Promise<PassResul
   );
   // The chunk: every rule the estimate decided, and the one it stopped at (decided under lock).
   const chunk = candidates.slice(0, Math.min(candidates.length, estimated.decided + 1));
-  const partner = await askPartner(
+  const partner = await partnerAnswers(
     deps,
     chunk.map((c) => String(c.user_id)),
   );
@@ -249,30 +246,6 @@ function budgetOf(allocation: AutoInvestAllocation, loan: LoanRow | undefined): 
   const room = toIdr(loan.amount) - toIdr(loan.locked_amount) - toIdr(loan.bought_amount);
   const left = allocation.shareCap - allocation.allocated;
   return left < room ? left : room;
-}
-
-/** The partner's answer per investor (seed #11): true, false, or undefined when it could not say. */
-async function askPartner(
-  deps: LockDeps,
-  userIds: string[],
-): Promise<Map<string, boolean | undefined>> {
-  const identities = await partnerIdentities(deps.cipher, userIds);
-  const answers = new Map<string, boolean | undefined>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(PARTNER_CONCURRENCY, userIds.length) }, async () => {
-      while (next < userIds.length) {
-        const u = userIds[next++];
-        const person = identities.get(u);
-        try {
-          answers.set(u, person ? await deps.partner.hasActiveLoan(person) : false);
-        } catch {
-          answers.set(u, undefined);
-        }
-      }
-    }),
-  );
-  return answers;
 }
 
 /** Marks the allocation done (nothing left to offer, or nothing left to buy). */

@@ -14,7 +14,7 @@ import { PaymentInstruction } from '../payments/payment.model';
 import { AssetStatus } from '../assets/asset.states';
 import { Order } from './order.model';
 import { OrderFailCode, OrderStatus, orderMachine } from './order.states';
-import { partnerIdentities, type LockDeps } from './orders.service';
+import { partnerAnswers, type LockDeps } from './orders.service';
 
 /** Pending orders of one loan claimed by one transaction at most. */
 export const CLAIM_BATCH = 100;
@@ -118,23 +118,11 @@ async function checkRules(deps: LockDeps, rows: Candidate[]): Promise<Decision[]
     return d;
   });
   const users = [...new Set(decisions.filter((d) => !d.fail).map((d) => d.userId))];
-  const identities = await partnerIdentities(deps.cipher, users);
-  const partner = new Map(
-    await Promise.all(
-      users.map(async (u) => {
-        const person = identities.get(u);
-        try {
-          return [u, person ? await deps.partner.hasActiveLoan(person) : false] as const;
-        } catch {
-          return [u, undefined] as const; // cannot tell: the order waits for its job's retry
-        }
-      }),
-    ),
-  );
+  const partner = await partnerAnswers(deps, users);
   return decisions.filter((d) => {
     if (d.fail) return true;
     const active = partner.get(d.userId);
-    if (active === undefined) return false;
+    if (active === undefined) return false; // cannot tell: the order waits for its job's retry
     if (active)
       d.fail = {
         code: OrderFailCode.HasPartnerLoan,

@@ -258,6 +258,38 @@ export async function partnerIdentities(
   );
 }
 
+/** Partner checks in flight at once for a batch of investors (each is a network call in http mode). */
+export const PARTNER_CONCURRENCY = 8;
+
+/**
+ * Seed #11 for many investors at once, outside any transaction: the partner's answer per
+ * investor — true, false, or undefined when it could not say (never taken as "no loan") —
+ * PARTNER_CONCURRENCY calls at a time. An investor without a verified identity has no partner
+ * loan (no call). Used by the lock step's batch and by the auto-invest allocation.
+ */
+export async function partnerAnswers(
+  deps: { cipher: PiiCipher; partner: PartnerPort },
+  userIds: string[],
+): Promise<Map<string, boolean | undefined>> {
+  const identities = await partnerIdentities(deps.cipher, userIds);
+  const answers = new Map<string, boolean | undefined>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(PARTNER_CONCURRENCY, userIds.length) }, async () => {
+      while (next < userIds.length) {
+        const u = userIds[next++];
+        const person = identities.get(u);
+        try {
+          answers.set(u, person ? await deps.partner.hasActiveLoan(person) : false);
+        } catch {
+          answers.set(u, undefined);
+        }
+      }
+    }),
+  );
+  return answers;
+}
+
 /** Rules about the investor (outside the transaction: the partner check is a network call). */
 async function checkInvestorRules(deps: LockDeps, order: Order): Promise<BankCard> {
   const user = await User.findByPk(order.userId);
